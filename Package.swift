@@ -1,0 +1,107 @@
+// swift-tools-version: 6.1
+//
+// Policy Ledger: an embedded, event-sourced, append-only ledger of a science council's actions,
+// stored in LMDB. The dependency rule (each module depends only on the ones above it):
+//
+//   CLMDB (system library) → PolicyLedgerStorage → PolicyLedgerEventLog → PolicyLedgerDomain
+//   → PolicyLedgerQuery → PolicyLedgerCLI (the `policy-ledger` executable)
+//
+// See ARCHITECTURE.md.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "policy-ledger",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "policy-ledger", targets: ["PolicyLedgerCLI"]),
+    .library(name: "PolicyLedgerEventLog", targets: ["PolicyLedgerEventLog"]),
+    .library(name: "PolicyLedgerDomain", targets: ["PolicyLedgerDomain"]),
+    .library(name: "PolicyLedgerQuery", targets: ["PolicyLedgerQuery"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CLMDB",
+      pkgConfig: "lmdb",
+      providers: [.apt(["liblmdb-dev"])]
+    ),
+    .target(
+      name: "PolicyLedgerStorage",
+      dependencies: ["CLMDB"],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "PolicyLedgerEventLog",
+      dependencies: [
+        "PolicyLedgerStorage",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "PolicyLedgerDomain",
+      dependencies: ["PolicyLedgerEventLog"],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "PolicyLedgerQuery",
+      dependencies: ["PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage"],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "PolicyLedgerCLI",
+      dependencies: [
+        "PolicyLedgerQuery",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "PolicyLedgerTestSupport",
+      dependencies: ["PolicyLedgerQuery", "PolicyLedgerStorage", "CLMDB"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "PolicyLedgerStorageTests",
+      dependencies: ["PolicyLedgerStorage", "PolicyLedgerTestSupport", "CLMDB"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "PolicyLedgerEventLogTests",
+      dependencies: ["PolicyLedgerEventLog", "PolicyLedgerTestSupport", "PolicyLedgerStorage", "CLMDB"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "PolicyLedgerDomainTests",
+      dependencies: ["PolicyLedgerDomain", "PolicyLedgerTestSupport"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "PolicyLedgerQueryTests",
+      dependencies: [
+        "PolicyLedgerQuery", "PolicyLedgerTestSupport",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "PolicyLedgerCLITests",
+      dependencies: [
+        "PolicyLedgerTestSupport",
+        .product(name: "SwiftCSV", package: "SwiftCSV"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+  ]
+)

@@ -1,0 +1,408 @@
+import Foundation
+
+/// A JSON value in the ledger's canonical form: the one byte-exact encoding that every event's
+/// hash is computed over (ARCHITECTURE.md, "Canonical encoding", says it byte by byte).
+///
+/// - Objects: keys sorted by their UTF-8 bytes, no duplicates, no whitespace anywhere.
+/// - Strings: UTF-8 in Unicode Normalization Form C; `"` and `\` escaped as `\"` and `\\`;
+///   U+0008, U+0009, U+000A, U+000C, U+000D as `\b \t \n \f \r`; other code points below U+0020
+///   as `\u00xx` (lower-case hex); everything else written as itself.
+/// - Numbers: integers only (`0`, `-12`, no leading zeros, no fraction or exponent). Decimal
+///   quantities are strings (see ``LedgerDecimal``), so no binary floating point ever appears.
+/// - `true`, `false`. There is no `null`: an absent field is omitted.
+public enum CanonicalValue: Sendable, Hashable {
+  case string(String)
+  /// A number, kept as its literal text. Canonical bytes only ever hold integers; the parser also
+  /// accepts fractions and exponents on input, kept as written, for a decimal field to read.
+  case number(String)
+  case bool(Bool)
+  case array([CanonicalValue])
+  case object([String: CanonicalValue])
+
+  /// An integer value.
+  public static func integer<I: BinaryInteger>(_ value: I) -> CanonicalValue { .number(String(value)) }
+
+  /// The canonical bytes of this value.
+  /// - Throws: ``CanonicalEncodingError`` when a number is not an integer literal.
+  public func canonicalBytes() throws -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(256)
+    try write(into: &out)
+    return out
+  }
+
+  /// Appends the canonical bytes of this value to `out`.
+  public func write(into out: inout [UInt8]) throws {
+    switch self {
+    case .string(let s): CanonicalValue.writeString(s, into: &out)
+    case .number(let n):
+      guard CanonicalValue.isCanonicalInteger(n) else {
+        throw CanonicalEncodingError(message: "the number \(n) is not an integer; decimals are written as strings")
+      }
+      out.append(contentsOf: n.utf8)
+    case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
+    case .array(let items):
+      out.append(UInt8(ascii: "["))
+      for (i, item) in items.enumerated() {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
+        try item.write(into: &out)
+      }
+      out.append(UInt8(ascii: "]"))
+    case .object(let members):
+      out.append(UInt8(ascii: "{"))
+      let keys = members.keys.map { (key: $0, bytes: Array(CanonicalValue.normalized($0).utf8)) }
+        .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+      for (i, key) in keys.enumerated() {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
+        CanonicalValue.writeString(key.key, into: &out)
+        out.append(UInt8(ascii: ":"))
+        try members[key.key]!.write(into: &out)
+      }
+      out.append(UInt8(ascii: "}"))
+    }
+  }
+
+  /// NFC, with a fast path for ASCII.
+  static func normalized(_ s: String) -> String {
+    if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
+    return s.precomposedStringWithCanonicalMapping
+  }
+
+  static func writeString(_ raw: String, into out: inout [UInt8]) {
+    let s = normalized(raw)
+    out.append(UInt8(ascii: "\""))
+    for byte in s.utf8 {
+      switch byte {
+      case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+      case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+      case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+      case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+      case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+      case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+      case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+      case 0..<0x20:
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+      default: out.append(byte)
+      }
+    }
+    out.append(UInt8(ascii: "\""))
+  }
+
+  static func isCanonicalInteger(_ n: String) -> Bool {
+    var utf8 = Substring(n).utf8[...]
+    if utf8.first == UInt8(ascii: "-") { utf8 = utf8.dropFirst() }
+    guard let first = utf8.first, utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+    if first == 0x30 { return utf8.count == 1 && n != "-0" }
+    return true
+  }
+
+  // MARK: Accessors
+
+  /// The members of an object, or `nil`.
+  public var objectValue: [String: CanonicalValue]? { if case .object(let o) = self { o } else { nil } }
+  /// The text of a string, or `nil`.
+  public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+  /// The value of an integer number that fits in `Int64`, or `nil`.
+  public var integerValue: Int64? { if case .number(let n) = self { Int64(n) } else { nil } }
+  /// The items of an array, or `nil`.
+  public var arrayValue: [CanonicalValue]? { if case .array(let a) = self { a } else { nil } }
+
+  /// The member `key` of an object.
+  public subscript(key: String) -> CanonicalValue? { objectValue?[key] }
+
+  /// A short name of the value's JSON type, for error messages.
+  public var typeName: String {
+    switch self {
+    case .string: "a string"
+    case .number: "a number"
+    case .bool: "a boolean"
+    case .array: "an array"
+    case .object: "an object"
+    }
+  }
+}
+
+/// A value could not be put in canonical form.
+public struct CanonicalEncodingError: Error, CustomStringConvertible, Sendable {
+  public let message: String
+  public var description: String { message }
+}
+
+/// Text that is not valid JSON, with the byte offset (0-based) where reading stopped.
+public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable, Equatable {
+  /// What is wrong, in a sentence.
+  public let message: String
+  /// 0-based byte offset into the input.
+  public let offset: Int
+  public var description: String { "\(message) (at byte \(offset + 1))" }
+}
+
+extension CanonicalValue {
+  /// Parses JSON text (RFC 8259) into a value. Whitespace and any key order are accepted; the
+  /// text must be valid UTF-8; `null` is read as an absent member (or refused inside an array);
+  /// duplicate keys are refused; numbers are kept as written.
+  ///
+  /// - Parameter bytes: UTF-8 JSON text holding one value.
+  /// - Throws: ``JSONSyntaxError`` naming the byte offset.
+  /// - Complexity: O(n) in the length of the text.
+  public static func parse<C: Collection>(_ bytes: C) throws -> CanonicalValue where C.Element == UInt8 {
+    if let result = try bytes.withContiguousStorageIfAvailable({ buffer in
+      var parser = JSONParser(buffer: UnsafeRawBufferPointer(buffer))
+      return try parser.parseDocument()
+    }) { return result }
+    let array = Array(bytes)
+    return try array.withUnsafeBytes { buffer in
+      var parser = JSONParser(buffer: buffer)
+      return try parser.parseDocument()
+    }
+  }
+
+  /// Parses JSON text held in a string.
+  public static func parse(_ text: String) throws -> CanonicalValue {
+    try parse(Array(text.utf8))
+  }
+}
+
+struct JSONParser {
+  let buffer: UnsafeRawBufferPointer
+  var index = 0
+  var depth = 0
+
+  init(buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+
+  func fail(_ message: String, at offset: Int? = nil) -> JSONSyntaxError {
+    JSONSyntaxError(message: message, offset: offset ?? index)
+  }
+
+  mutating func skipWhitespace() {
+    while index < buffer.count {
+      switch buffer[index] {
+      case 0x20, 0x09, 0x0A, 0x0D: index += 1
+      default: return
+      }
+    }
+  }
+
+  mutating func parseDocument() throws -> CanonicalValue {
+    if buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { index = 3 }
+    skipWhitespace()
+    guard index < buffer.count else { throw fail("no JSON value: the text is empty") }
+    guard let value = try parseValue() else { throw fail("null is not a value here") }
+    skipWhitespace()
+    guard index == buffer.count else { throw fail("unexpected text after the JSON value") }
+    return value
+  }
+
+  /// Returns nil for `null`.
+  mutating func parseValue() throws -> CanonicalValue? {
+    skipWhitespace()
+    guard index < buffer.count else { throw fail("unexpected end of the text") }
+    switch buffer[index] {
+    case UInt8(ascii: "{"): return try parseObject()
+    case UInt8(ascii: "["): return try parseArray()
+    case UInt8(ascii: "\""): return .string(try parseString())
+    case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+    case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+    case UInt8(ascii: "n"): try expectLiteral("null"); return nil
+    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+    default:
+      throw fail("unexpected character '\(String(decoding: [buffer[index]], as: UTF8.self))'; expected a JSON value")
+    }
+  }
+
+  mutating func expectLiteral(_ literal: StaticString) throws {
+    let count = literal.utf8CodeUnitCount
+    let start = index
+    guard index + count <= buffer.count else { throw fail("unexpected end of the text") }
+    for i in 0..<count where buffer[index + i] != literal.utf8Start[i] {
+      throw fail("unknown word; expected \(literal)", at: start)
+    }
+    index += count
+  }
+
+  mutating func enter() throws {
+    depth += 1
+    if depth > 64 { throw fail("nested more than 64 levels deep") }
+  }
+
+  mutating func parseObject() throws -> CanonicalValue {
+    try enter(); defer { depth -= 1 }
+    index += 1
+    var members: [String: CanonicalValue] = [:]
+    skipWhitespace()
+    if index < buffer.count && buffer[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+    while true {
+      skipWhitespace()
+      guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw fail("expected a quoted member name") }
+      let keyStart = index
+      let key = try parseString()
+      skipWhitespace()
+      guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw fail("expected ':' after member name \"\(key)\"") }
+      index += 1
+      let value = try parseValue()
+      if members[key] != nil { throw fail("duplicate member \"\(key)\"", at: keyStart) }
+      if let value { members[key] = value }
+      skipWhitespace()
+      guard index < buffer.count else { throw fail("unexpected end of the text inside an object") }
+      if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+      if buffer[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+      throw fail("expected ',' or '}' in an object")
+    }
+  }
+
+  mutating func parseArray() throws -> CanonicalValue {
+    try enter(); defer { depth -= 1 }
+    index += 1
+    var items: [CanonicalValue] = []
+    skipWhitespace()
+    if index < buffer.count && buffer[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+    while true {
+      let start = index
+      guard let value = try parseValue() else { throw fail("null is not allowed in an array", at: start) }
+      items.append(value)
+      skipWhitespace()
+      guard index < buffer.count else { throw fail("unexpected end of the text inside an array") }
+      if buffer[index] == UInt8(ascii: ",") { index += 1; continue }
+      if buffer[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+      throw fail("expected ',' or ']' in an array")
+    }
+  }
+
+  mutating func parseNumber() throws -> String {
+    let start = index
+    func digits() -> Int {
+      let s = index
+      while index < buffer.count, buffer[index] >= 0x30, buffer[index] <= 0x39 { index += 1 }
+      return index - s
+    }
+    if buffer[index] == UInt8(ascii: "-") { index += 1 }
+    let intStart = index
+    let intDigits = digits()
+    guard intDigits > 0 else { throw fail("a number needs digits", at: start) }
+    if intDigits > 1 && buffer[intStart] == 0x30 { throw fail("a number cannot have a leading zero", at: start) }
+    if index < buffer.count, buffer[index] == UInt8(ascii: ".") {
+      index += 1
+      guard digits() > 0 else { throw fail("a number needs digits after '.'", at: start) }
+    }
+    if index < buffer.count, buffer[index] == UInt8(ascii: "e") || buffer[index] == UInt8(ascii: "E") {
+      index += 1
+      if index < buffer.count, buffer[index] == UInt8(ascii: "+") || buffer[index] == UInt8(ascii: "-") { index += 1 }
+      guard digits() > 0 else { throw fail("a number needs digits in its exponent", at: start) }
+    }
+    return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
+  }
+
+  mutating func parseString() throws -> String {
+    let start = index
+    index += 1
+    var out: [UInt8] = []
+    var runStart = index
+    while true {
+      guard index < buffer.count else { throw fail("unterminated string", at: start) }
+      let byte = buffer[index]
+      if byte == UInt8(ascii: "\"") {
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[runStart..<index]))
+        index += 1
+        break
+      }
+      if byte < 0x20 { throw fail("a control character must be escaped inside a string") }
+      if byte == UInt8(ascii: "\\") {
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[runStart..<index]))
+        index += 1
+        guard index < buffer.count else { throw fail("unterminated escape", at: start) }
+        let escape = buffer[index]
+        index += 1
+        switch escape {
+        case UInt8(ascii: "\""): out.append(0x22)
+        case UInt8(ascii: "\\"): out.append(0x5C)
+        case UInt8(ascii: "/"): out.append(0x2F)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "u"):
+          var scalar = try hex4()
+          if (0xD800...0xDBFF).contains(scalar) {
+            guard index + 6 <= buffer.count, buffer[index] == 0x5C, buffer[index + 1] == UInt8(ascii: "u") else {
+              throw fail("a lone surrogate \\u escape")
+            }
+            index += 2
+            let low = try hex4()
+            guard (0xDC00...0xDFFF).contains(low) else { throw fail("a lone surrogate \\u escape") }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+          } else if (0xDC00...0xDFFF).contains(scalar) {
+            throw fail("a lone surrogate \\u escape")
+          }
+          out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+        default: throw fail("unknown escape '\\\(String(decoding: [escape], as: UTF8.self))'")
+        }
+        runStart = index
+        continue
+      }
+      index += 1
+    }
+    guard let s = String(validating: out, as: UTF8.self) else {
+      throw fail("the string is not valid UTF-8", at: start)
+    }
+    return s
+  }
+
+  mutating func hex4() throws -> UInt32 {
+    guard index + 4 <= buffer.count else { throw fail("a \\u escape needs four hex digits") }
+    var value: UInt32 = 0
+    for _ in 0..<4 {
+      let c = buffer[index]
+      let digit: UInt32
+      switch c {
+      case 0x30...0x39: digit = UInt32(c - 0x30)
+      case 0x41...0x46: digit = UInt32(c - 0x41 + 10)
+      case 0x61...0x66: digit = UInt32(c - 0x61 + 10)
+      default: throw fail("a \\u escape needs four hex digits")
+      }
+      value = value << 4 | digit
+      index += 1
+    }
+    return value
+  }
+}
+
+extension CanonicalValue: Codable {
+  /// Decodes from any decoder. ``CanonicalDecoder`` hands the value over directly; other decoders
+  /// are probed for an object, an array, a string, a boolean, then an integer.
+  public init(from decoder: any Decoder) throws {
+    if let direct = decoder as? _CanonicalDecoder { self = direct.value; return }
+    if let keyed = try? decoder.container(keyedBy: AnyKey.self) {
+      var members: [String: CanonicalValue] = [:]
+      for key in keyed.allKeys { members[key.stringValue] = try keyed.decode(CanonicalValue.self, forKey: key) }
+      self = .object(members)
+    } else if var unkeyed = try? decoder.unkeyedContainer() {
+      var items: [CanonicalValue] = []
+      while !unkeyed.isAtEnd { items.append(try unkeyed.decode(CanonicalValue.self)) }
+      self = .array(items)
+    } else {
+      let single = try decoder.singleValueContainer()
+      if let s = try? single.decode(String.self) { self = .string(s) }
+      else if let b = try? single.decode(Bool.self) { self = .bool(b) }
+      else { self = .integer(try single.decode(Int64.self)) }
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    switch self {
+    case .string(let s): var c = encoder.singleValueContainer(); try c.encode(s)
+    case .bool(let b): var c = encoder.singleValueContainer(); try c.encode(b)
+    case .number(let n):
+      var c = encoder.singleValueContainer()
+      guard let i = Int64(n) else { throw CanonicalEncodingError(message: "the number \(n) is not an integer") }
+      try c.encode(i)
+    case .array(let items):
+      var c = encoder.unkeyedContainer()
+      for item in items { try c.encode(item) }
+    case .object(let members):
+      var c = encoder.container(keyedBy: AnyKey.self)
+      for (k, v) in members { try c.encode(v, forKey: AnyKey(stringValue: k)) }
+    }
+  }
+}

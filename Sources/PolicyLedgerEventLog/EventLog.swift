@@ -1,0 +1,532 @@
+public import PolicyLedgerStorage
+import Crypto
+import Foundation
+
+/// The ledger's event log: an append-only, hash-chained sequence of events in one LMDB
+/// environment (one folder on disk), with indexes by stream, by effective date and by
+/// recorded-at moment kept in the same write transaction as each append.
+///
+/// ```swift
+/// let log = try EventLog.open(at: "/var/lib/council-ledger")
+/// let recorded = try log.append([event], expectations: [stream: .noStream])
+/// let report = try log.verify()
+/// ```
+///
+/// `EventLog` is `Sendable`: any thread may read or append. Appends from any number of threads
+/// and processes are serialised by LMDB's single writer lock; each is durable (full fsync) when
+/// `append` returns. The layout of every database is in ARCHITECTURE.md.
+public final class EventLog: Sendable {
+  /// The on-disk format this build reads and writes.
+  public static let formatVersion = "1"
+  /// The `kind` value in the `meta` database that marks an LMDB environment as a Policy Ledger.
+  public static let ledgerKind = "policy-ledger"
+
+  /// The LMDB environment holding the log (and the projections other modules keep beside it).
+  public let environment: LMDBEnvironment
+  /// The ledger folder.
+  public var path: String { environment.path }
+  /// A random UUID given to the ledger at creation (lower-case text).
+  public let ledgerID: String
+  /// When the ledger was created (UTC).
+  public let createdAt: LedgerTimestamp
+
+  let meta: LMDBDatabase
+  let events: LMDBDatabase
+  let streams: LMDBDatabase
+  let effective: LMDBDatabase
+  let recorded: LMDBDatabase
+  let clock: @Sendable () -> LedgerTimestamp
+
+  /// How to open a ledger.
+  public struct Options: Sendable {
+    /// Create a new, empty ledger when the folder has none. Default true.
+    public var create = true
+    /// Open read-only. Default false.
+    public var readOnly = false
+    /// LMDB settings (initial map size…).
+    public var storage = LMDBEnvironment.Options()
+    /// The clock recorded-at moments come from; the ledger still makes them strictly increasing.
+    /// Default: the system clock. Tests pass a fixed clock.
+    public var clock: @Sendable () -> LedgerTimestamp = { LedgerTimestamp.now() }
+    public init() {}
+  }
+
+  /// Opens the ledger in the folder `path`, creating it if allowed.
+  ///
+  /// - Throws: ``LedgerError/noLedger(path:)`` (missing and `create` false),
+  ///   ``LedgerError/notALedger(path:reason:)`` (a file, a non-LMDB file, or an LMDB environment
+  ///   that is not a ledger), ``LedgerError/unsupportedFormat(path:found:supported:)``,
+  ///   ``LedgerError/storage(_:)`` (permissions, disk).
+  public static func open(at path: String, options: Options = Options()) throws -> EventLog {
+    var storageOptions = options.storage
+    storageOptions.readOnly = options.readOnly
+    storageOptions.createIfMissing = options.create && !options.readOnly
+    var isDirectory: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    if exists && !isDirectory.boolValue {
+      throw LedgerError.notALedger(path: path, reason: "it is a file; a ledger is a folder")
+    }
+    if !exists && !storageOptions.createIfMissing { throw LedgerError.noLedger(path: path) }
+    if exists && !FileManager.default.fileExists(atPath: path + "/data.mdb") && !storageOptions.createIfMissing {
+      throw LedgerError.noLedger(path: path)
+    }
+    let environment: LMDBEnvironment
+    do {
+      environment = try LMDBEnvironment.open(path: path, options: storageOptions)
+    } catch {
+      switch error.code {
+      case LMDBError.invalid.code:
+        throw LedgerError.notALedger(path: path, reason: "its data.mdb is not an LMDB file")
+      case LMDBError.versionMismatch.code:
+        throw LedgerError.notALedger(path: path, reason: "its data.mdb was written by an incompatible LMDB version")
+      default:
+        throw LedgerError.storage(error)
+      }
+    }
+    return try EventLog(environment: environment, options: options)
+  }
+
+  private init(environment: LMDBEnvironment, options: Options) throws {
+    self.environment = environment
+    self.clock = options.clock
+    let path = environment.path
+    // Find out what the environment holds before creating anything in it.
+    let hasMeta = try environment.read { txn in try txn.database(named: "meta") != nil }
+    if !hasMeta {
+      guard options.create && !options.readOnly else {
+        throw LedgerError.notALedger(path: path, reason: "it has no ledger metadata")
+      }
+      let isEmpty = try environment.read { txn in try txn.mainDatabaseEntryCount() == 0 }
+      guard isEmpty else {
+        throw LedgerError.notALedger(path: path, reason: "it holds LMDB data but no ledger metadata (a foreign LMDB file)")
+      }
+      let id = UUID().uuidString.lowercased()
+      let created = options.clock()
+      try environment.write { txn in
+        let meta = try txn.database(named: "meta", create: true)!
+        for name in ["events", "streams", "effective", "recorded"] { _ = try txn.database(named: name, create: true) }
+        try txn.put(Array(EventLog.ledgerKind.utf8), for: Array("kind".utf8), in: meta)
+        try txn.put(Array(EventLog.formatVersion.utf8), for: Array("format-version".utf8), in: meta)
+        try txn.put(Array(id.utf8), for: Array("ledger-id".utf8), in: meta)
+        try txn.put(Array(created.description.utf8), for: Array("created-at".utf8), in: meta)
+      }
+    }
+    guard let meta = try environment.database(named: "meta", create: false) else {
+      throw LedgerError.notALedger(path: path, reason: "it has no ledger metadata")
+    }
+    let info = try environment.read { txn -> [String: String] in
+      var out: [String: String] = [:]
+      for key in ["kind", "format-version", "ledger-id", "created-at"] {
+        if let v = try txn.value(for: Array(key.utf8), in: meta) { out[key] = String(decoding: v, as: UTF8.self) }
+      }
+      return out
+    }
+    guard info["kind"] == EventLog.ledgerKind else {
+      throw LedgerError.notALedger(path: path, reason: "its meta database does not name it a \(EventLog.ledgerKind)")
+    }
+    guard let format = info["format-version"], format == EventLog.formatVersion else {
+      throw LedgerError.unsupportedFormat(path: path, found: info["format-version"] ?? "(none)", supported: EventLog.formatVersion)
+    }
+    guard let id = info["ledger-id"], let createdText = info["created-at"], let created = LedgerTimestamp(canonical: createdText) else {
+      throw LedgerError.notALedger(path: path, reason: "its ledger metadata is incomplete")
+    }
+    self.meta = meta
+    self.ledgerID = id
+    self.createdAt = created
+    func db(_ name: String) throws -> LMDBDatabase {
+      guard let d = try environment.database(named: name, create: false) else {
+        throw LedgerError.notALedger(path: path, reason: "its \(name) database is missing")
+      }
+      return d
+    }
+    self.events = try db("events")
+    self.streams = try db("streams")
+    self.effective = try db("effective")
+    self.recorded = try db("recorded")
+  }
+
+  // MARK: Keys
+
+  static func effectiveKey(_ day: CalendarDay, _ sequence: SequenceNumber) -> [UInt8] {
+    dayKey(day) + sequence.keyBytes
+  }
+
+  /// 4 bytes: days since 1970-01-01 plus 2³¹, big-endian, so that byte order is date order.
+  public static func dayKey(_ day: CalendarDay) -> [UInt8] {
+    let biased = UInt32(bitPattern: Int32(day.daysSinceEpoch)) ^ 0x8000_0000
+    return withUnsafeBytes(of: biased.bigEndian, Array.init)
+  }
+
+  static func timestampKey(_ t: LedgerTimestamp) -> [UInt8] {
+    let biased = UInt64(bitPattern: t.microseconds) ^ 0x8000_0000_0000_0000
+    return withUnsafeBytes(of: biased.bigEndian, Array.init)
+  }
+
+  static func streamPrefix(_ stream: StreamID) -> [UInt8] { Array(stream.rawValue.utf8) + [0] }
+
+  // MARK: Append
+
+  /// Appends `batch` in one write transaction: all of it, or nothing.
+  ///
+  /// Each event gets the next sequence number, a recorded-at moment (UTC, strictly greater than
+  /// the previous event's) and its hash; the stream, effective-date and recorded-at indexes are
+  /// updated in the same transaction. `beforeCommit` runs inside that transaction with the
+  /// recorded events, so projections kept by other modules commit (or fail) together with them.
+  ///
+  /// - Parameters:
+  ///   - batch: The events, in order. An empty batch does nothing.
+  ///   - expectations: Per stream, the version (number of events) it must have before the batch.
+  ///   - beforeCommit: Extra work in the same transaction; throwing aborts the whole append.
+  /// - Returns: The recorded events, in order.
+  /// - Throws: ``LedgerError/invalidEvent(index:field:reason:)``,
+  ///   ``LedgerError/concurrencyConflict(stream:expected:actual:)``, what `beforeCommit` throws,
+  ///   or ``LedgerError/storage(_:)``. Nothing is written when it throws.
+  /// - Complexity: O(k log n) for k events in a log of n.
+  @discardableResult
+  public func append(
+    _ batch: [ProposedEvent],
+    expectations: [StreamID: ExpectedVersion] = [:],
+    beforeCommit: ((borrowing LMDBWriteTransaction, [RecordedEvent]) throws -> Void)? = nil
+  ) throws -> [RecordedEvent] {
+    if batch.isEmpty { return [] }
+    for (index, event) in batch.enumerated() {
+      if let (field, reason) = event.validationError() { throw LedgerError.invalidEvent(index: index, field: field, reason: reason) }
+    }
+    return try storageErrors {
+      try environment.write { txn in
+        let recordedEvents = try self.appendInTransaction(batch, expectations: expectations, txn: txn)
+        try beforeCommit?(txn, recordedEvents)
+        return recordedEvents
+      }
+    }
+  }
+
+  private func appendInTransaction(_ batch: [ProposedEvent], expectations: [StreamID: ExpectedVersion], txn: borrowing LMDBWriteTransaction) throws -> [RecordedEvent] {
+    let head = try headDigest(in: txn)
+    var sequence = head?.sequence ?? SequenceNumber(0)
+    var previousHash = head?.hash ?? .genesis
+    var lastMoment = try txn.withCursor(recorded) { c in
+      try c.last().map { LedgerTimestamp(microseconds: Int64(bitPattern: SequenceNumber(keyBytes: $0.key).rawValue ^ 0x8000_0000_0000_0000)) }
+    }
+    for (stream, expected) in expectations {
+      let actual = try streamVersion(stream, in: txn)
+      let ok: Bool
+      switch expected {
+      case .any: ok = true
+      case .noStream: ok = actual == 0
+      case .exact(let v): ok = actual == v
+      }
+      if !ok { throw LedgerError.concurrencyConflict(stream: stream, expected: expected, actual: actual) }
+    }
+    var versions: [StreamID: UInt64] = [:]
+    var out: [RecordedEvent] = []
+    out.reserveCapacity(batch.count)
+    let now = clock()
+    for (index, event) in batch.enumerated() {
+      sequence = sequence.next
+      var moment = now
+      if let last = lastMoment, moment <= last { moment = LedgerTimestamp(microseconds: last.microseconds + 1) }
+      lastMoment = moment
+      let canonical: [UInt8]
+      do {
+        canonical = try EventCodec.canonicalBytes(sequence: sequence, recordedAt: moment, event: event)
+      } catch {
+        throw LedgerError.invalidEvent(index: index, field: "payload", reason: "\(error)")
+      }
+      let hash = EventLog.hash(previous: previousHash, canonical: canonical)
+      var record = [UInt8]()
+      record.reserveCapacity(65 + canonical.count)
+      record.append(1)
+      record.append(contentsOf: previousHash.bytes)
+      record.append(contentsOf: hash.bytes)
+      record.append(contentsOf: canonical)
+      let seqKey = sequence.keyBytes
+      try txn.put(record, for: seqKey, in: events, flags: .append)
+      try txn.put(seqKey, for: EventLog.timestampKey(moment), in: recorded, flags: .append)
+      try txn.put([], for: EventLog.effectiveKey(event.effective.firstDay, sequence), in: effective, flags: .noOverwrite)
+      for stream in event.streams {
+        let version: UInt64
+        if let v = versions[stream] { version = v + 1 } else { version = try streamVersion(stream, in: txn) + 1 }
+        versions[stream] = version
+        try txn.put(seqKey, for: EventLog.streamPrefix(stream) + withUnsafeBytes(of: version.bigEndian, Array.init), in: streams, flags: .noOverwrite)
+      }
+      out.append(RecordedEvent(sequence: sequence, recordedAt: moment, type: event.type, schemaVersion: event.schemaVersion,
+                               streams: event.streams, effective: event.effective, actor: event.actor, source: event.source,
+                               payload: event.payload, previousHash: previousHash, hash: hash, canonicalBytes: canonical))
+      previousHash = hash
+    }
+    return out
+  }
+
+  /// SHA-256 over the previous hash's 32 bytes followed by the canonical bytes.
+  public static func hash(previous: EventHash, canonical: [UInt8]) -> EventHash {
+    var hasher = SHA256()
+    hasher.update(data: previous.bytes)
+    hasher.update(data: canonical)
+    return EventHash(unchecked: Array(hasher.finalize()))
+  }
+
+  func storageErrors<R>(_ body: () throws -> R) throws -> R {
+    do { return try body() } catch let error as LMDBError { throw LedgerError.storage(error) }
+  }
+
+  // MARK: Reading inside a transaction
+
+  /// The head of the log (last sequence number and its hash), or `nil` when it is empty.
+  public func headDigest<T: LMDBReader & ~Copyable>(in txn: borrowing T) throws -> LedgerDigest? {
+    try txn.withCursor(events) { c in
+      guard let last = try c.last() else { return nil }
+      guard last.value.count >= 65 else { throw LedgerError.corruptEvent(sequence: SequenceNumber(keyBytes: last.key), reason: "its record is shorter than its header") }
+      return LedgerDigest(sequence: SequenceNumber(keyBytes: last.key), hash: EventHash(unchecked: Array(last.value[33..<65])))
+    }
+  }
+
+  /// The number of events in `stream` (0 when it has none).
+  /// - Complexity: O(log n).
+  public func streamVersion<T: LMDBReader & ~Copyable>(_ stream: StreamID, in txn: borrowing T) throws -> UInt64 {
+    let prefix = EventLog.streamPrefix(stream)
+    return try txn.withCursor(streams) { c in
+      guard let entry = try c.seek(before: Array(stream.rawValue.utf8) + [1]), entry.key.starts(with: prefix) else { return 0 }
+      return SequenceNumber(keyBytes: entry.key, at: prefix.count).rawValue
+    }
+  }
+
+  /// The event at `sequence`, or `nil`.
+  /// - Throws: ``LedgerError/corruptEvent(sequence:reason:)`` when its record cannot be decoded.
+  public func event<T: LMDBReader & ~Copyable>(_ sequence: SequenceNumber, in txn: borrowing T) throws -> RecordedEvent? {
+    guard let record = try txn.value(for: sequence.keyBytes, in: events) else { return nil }
+    return try EventLog.decodeRecord(record, sequence: sequence)
+  }
+
+  static func decodeRecord(_ record: [UInt8], sequence: SequenceNumber) throws -> RecordedEvent {
+    guard record.count > 65, record[0] == 1 else {
+      throw LedgerError.corruptEvent(sequence: sequence, reason: "its record header is malformed")
+    }
+    return try EventCodec.decode(Array(record[65...]), sequence: sequence,
+                                 previousHash: EventHash(unchecked: Array(record[1..<33])),
+                                 hash: EventHash(unchecked: Array(record[33..<65])))
+  }
+
+  /// The sequence numbers of `stream`'s events, in order.
+  public func sequences<T: LMDBReader & ~Copyable>(inStream stream: StreamID, in txn: borrowing T) throws -> [SequenceNumber] {
+    let prefix = EventLog.streamPrefix(stream)
+    return try txn.withCursor(streams) { c in
+      var out: [SequenceNumber] = []
+      var entry = try c.seek(atLeast: prefix)
+      while let e = entry, e.key.starts(with: prefix) {
+        out.append(SequenceNumber(keyBytes: e.value))
+        entry = try c.next()
+      }
+      return out
+    }
+  }
+
+  // MARK: Reading
+
+  /// The head digest, or `nil` for an empty ledger.
+  public func head() throws -> LedgerDigest? {
+    try storageErrors { try environment.read { txn in try headDigest(in: txn) } }
+  }
+
+  /// The event at `sequence`.
+  /// - Throws: ``LedgerError/noSuchEvent(_:)``, ``LedgerError/corruptEvent(sequence:reason:)``.
+  /// - Complexity: O(log n).
+  public func event(_ sequence: SequenceNumber) throws -> RecordedEvent {
+    guard let e = try storageErrors({ try environment.read { txn in try event(sequence, in: txn) } }) else {
+      throw LedgerError.noSuchEvent(sequence)
+    }
+    return e
+  }
+
+  /// The events with sequence numbers in `range`, in order. Long ranges are read in pages of
+  /// `pageSize` events, each in its own short read transaction.
+  /// - Complexity: O(log n + k).
+  public func events(in range: ClosedRange<UInt64>, pageSize: Int = 10_000) throws -> [RecordedEvent] {
+    var out: [RecordedEvent] = []
+    try forEachEvent(from: SequenceNumber(range.lowerBound), through: SequenceNumber(range.upperBound), pageSize: pageSize) { out.append($0); return true }
+    return out
+  }
+
+  /// Calls `body` with each event from `start` through `end` (or the head), in order, until
+  /// `body` returns false. Reads in pages, each in its own read transaction.
+  public func forEachEvent(from start: SequenceNumber = SequenceNumber(1), through end: SequenceNumber? = nil, pageSize: Int = 10_000, _ body: (RecordedEvent) throws -> Bool) throws {
+    var next = start
+    while true {
+      var page: [RecordedEvent] = []
+      try storageErrors {
+        try environment.read { txn in
+          try txn.withCursor(events) { c in
+            var entry = try c.seek(atLeast: next.keyBytes)
+            while let e = entry, page.count < pageSize {
+              let seq = SequenceNumber(keyBytes: e.key)
+              if let end, seq > end { break }
+              page.append(try EventLog.decodeRecord(e.value, sequence: seq))
+              entry = try c.next()
+            }
+          }
+        }
+      }
+      for event in page where try !body(event) { return }
+      guard let last = page.last, page.count == pageSize else { return }
+      next = last.sequence.next
+    }
+  }
+
+  /// All events of `stream`, in order.
+  /// - Complexity: O(log n + k) for k events in the stream.
+  public func events(inStream stream: StreamID) throws -> [RecordedEvent] {
+    try storageErrors {
+      try environment.read { txn in
+        try sequences(inStream: stream, in: txn).map { seq in
+          guard let e = try event(seq, in: txn) else { throw LedgerError.corruptEvent(sequence: seq, reason: "the stream index names it but the log does not hold it") }
+          return e
+        }
+      }
+    }
+  }
+
+  /// The number of events in `stream`.
+  public func streamVersion(_ stream: StreamID) throws -> UInt64 {
+    try storageErrors { try environment.read { txn in try streamVersion(stream, in: txn) } }
+  }
+
+  /// The events whose effective date starts on a day in `days`, ordered by that day and then by
+  /// sequence number.
+  /// - Complexity: O(log n + k).
+  public func events(effectiveFrom first: CalendarDay, through last: CalendarDay) throws -> [RecordedEvent] {
+    try storageErrors {
+      try environment.read { txn in
+        try txn.withCursor(effective) { c in
+          var out: [RecordedEvent] = []
+          let end = EventLog.dayKey(last)
+          var entry = try c.seek(atLeast: EventLog.dayKey(first))
+          while let e = entry, Array(e.key.prefix(4)).lexicographicallyPrecedes(end) || Array(e.key.prefix(4)) == end {
+            let seq = SequenceNumber(keyBytes: e.key, at: 4)
+            guard let event = try event(seq, in: txn) else { throw LedgerError.corruptEvent(sequence: seq, reason: "the effective-date index names it but the log does not hold it") }
+            out.append(event)
+            entry = try c.next()
+          }
+          return out
+        }
+      }
+    }
+  }
+
+  /// The last sequence number recorded at or before `moment` (transaction time), or `nil` when
+  /// nothing had been recorded by then.
+  /// - Complexity: O(log n).
+  public func sequence<T: LMDBReader & ~Copyable>(knownAt moment: LedgerTimestamp, in txn: borrowing T) throws -> SequenceNumber? {
+    try txn.withCursor(recorded) { c in
+      var key = EventLog.timestampKey(moment)
+      key.append(0xFF)  // sorts after the exact moment's key
+      guard let entry = try c.seek(before: key) else { return nil }
+      return SequenceNumber(keyBytes: entry.value)
+    }
+  }
+
+  /// The last sequence number recorded at or before `moment`, or `nil`.
+  public func sequence(knownAt moment: LedgerTimestamp) throws -> SequenceNumber? {
+    try storageErrors { try environment.read { txn in try sequence(knownAt: moment, in: txn) } }
+  }
+
+  // MARK: Integrity
+
+  /// Walks the hash chain from event 1 to the head: every sequence number present with no gap,
+  /// every record's previous hash equal to the hash before it, every hash equal to SHA-256 over
+  /// the previous hash and the canonical bytes. Optionally checks that the log extends `digest`
+  /// (the event at `digest.sequence` still has `digest.hash`: nothing up to it was rewritten).
+  ///
+  /// - Returns: A report naming the first sequence number that fails, if any.
+  /// - Throws: ``LedgerError/storage(_:)`` only; damage is reported, not thrown.
+  /// - Complexity: O(n); reads in pages of 50,000 events, each in its own read transaction.
+  public func verify(extending digest: LedgerDigest? = nil) throws -> VerificationReport {
+    var expected = SequenceNumber(1)
+    var previous = EventHash.genesis
+    var failure: VerificationReport.Failure?
+    var digestMatched = digest == nil
+    let pageSize = 50_000
+    outer: while true {
+      var count = 0
+      try storageErrors {
+        try environment.read { txn in
+          try txn.withCursor(events) { c in
+            var entry = try c.seek(atLeast: expected.keyBytes)
+            while let e = entry, count < pageSize {
+              count += 1
+              let seq = SequenceNumber(keyBytes: e.key)
+              let record = e.value
+              if e.key.count != 8 || seq != expected {
+                failure = .init(sequence: expected, reason: "event \(expected) is missing (the next key is \(seq))")
+                return
+              }
+              guard record.count > 65, record[0] == 1 else {
+                failure = .init(sequence: seq, reason: "its record header is malformed"); return
+              }
+              if !record[1..<33].elementsEqual(previous.bytes) {
+                failure = .init(sequence: seq, reason: "its previous-hash link does not match the hash of event \(seq.rawValue - 1)"); return
+              }
+              let computed = record.withUnsafeBufferPointer { buffer -> EventHash in
+                var hasher = SHA256()
+                hasher.update(data: previous.bytes)
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[65...])))
+                return EventHash(unchecked: Array(hasher.finalize()))
+              }
+              if !record[33..<65].elementsEqual(computed.bytes) {
+                failure = .init(sequence: seq, reason: "its stored hash does not match SHA-256 of its bytes (the event was changed)"); return
+              }
+              if let digest, digest.sequence == seq {
+                guard computed == digest.hash else {
+                  failure = .init(sequence: seq, reason: "its hash \(computed) differs from the digest's \(digest.hash): history up to it was rewritten"); return
+                }
+                digestMatched = true
+              }
+              previous = computed
+              expected = expected.next
+              entry = try c.next()
+            }
+          }
+        }
+      }
+      if failure != nil || count < pageSize { break outer }
+    }
+    let checked = expected.rawValue - 1
+    if failure == nil, let digest, !digestMatched {
+      failure = .init(sequence: digest.sequence, reason: "the ledger ends at event \(checked), before the digest's event \(digest.sequence)")
+    }
+    let head = checked == 0 ? nil : LedgerDigest(sequence: SequenceNumber(checked), hash: previous)
+    return VerificationReport(eventsChecked: checked, head: failure == nil ? head : nil, failure: failure)
+  }
+}
+
+/// The head of a ledger at one moment: its last sequence number and that event's hash.
+/// Text form: `SEQ:HEX`, such as `42:9f86d0…` (64 hex digits).
+public struct LedgerDigest: Hashable, Sendable, CustomStringConvertible {
+  public let sequence: SequenceNumber
+  public let hash: EventHash
+  public init(sequence: SequenceNumber, hash: EventHash) { self.sequence = sequence; self.hash = hash }
+  public var description: String { "\(sequence):\(hash)" }
+
+  /// Reads `SEQ:HEX`; `nil` for anything else.
+  public init?(_ text: String) {
+    let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":")
+    guard parts.count == 2, let seq = UInt64(parts[0]), seq > 0, let hash = EventHash(hex: String(parts[1])) else { return nil }
+    self.init(sequence: SequenceNumber(seq), hash: hash)
+  }
+}
+
+/// The outcome of ``EventLog/verify(extending:)``.
+public struct VerificationReport: Sendable, Equatable {
+  /// The first event that failed and why.
+  public struct Failure: Sendable, Equatable {
+    public let sequence: SequenceNumber
+    public let reason: String
+  }
+  /// How many events were checked before the first failure (or in all).
+  public let eventsChecked: UInt64
+  /// The verified head, when the whole chain is valid and not empty.
+  public let head: LedgerDigest?
+  /// The first failure, or `nil` when the chain is valid.
+  public let failure: Failure?
+  /// True when no failure was found.
+  public var isValid: Bool { failure == nil }
+}
