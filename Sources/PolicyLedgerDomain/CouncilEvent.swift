@@ -1,0 +1,438 @@
+public import PolicyLedgerEventLog
+
+/// `body.established` v1: a body (会議体) is set up.
+public struct BodyEstablished: Codable, Hashable, Sendable {
+  public var body: String
+  public var name: LocalizedName
+  public var kind: BodyKind
+  /// The body it sits under (a panel's council, a working group's panel).
+  public var parent: String?
+  public var mandate: String?
+  public init(body: String, name: LocalizedName, kind: BodyKind, parent: String? = nil, mandate: String? = nil) {
+    self.body = body; self.name = name; self.kind = kind; self.parent = parent; self.mandate = mandate
+  }
+}
+
+/// `body.renamed` v1 (CSTP → CSTI, May 2014).
+public struct BodyRenamed: Codable, Hashable, Sendable {
+  public var body: String
+  public var name: LocalizedName
+  public init(body: String, name: LocalizedName) { self.body = body; self.name = name }
+}
+
+/// `body.dissolved` v1.
+public struct BodyDissolved: Codable, Hashable, Sendable {
+  public var body: String
+  public var reason: String?
+  public init(body: String, reason: String? = nil) { self.body = body; self.reason = reason }
+}
+
+/// `decision.scheduled` v1: a decision is planned for a date (the schedule slide's dates).
+/// The event's effective date is when the schedule was set; `planned` is the date planned.
+public struct DecisionScheduled: Codable, Hashable, Sendable {
+  public var decision: String
+  public var body: String
+  public var kind: DecisionKind
+  public var title: String
+  public var document: String?
+  public var planned: EffectiveDate
+  public init(decision: String, body: String, kind: DecisionKind, title: String, document: String? = nil, planned: EffectiveDate) {
+    self.decision = decision; self.body = body; self.kind = kind; self.title = title; self.document = document; self.planned = planned
+  }
+}
+
+/// `decision.rescheduled` v1: a planned date moves (スケジュール見直し).
+public struct DecisionRescheduled: Codable, Hashable, Sendable {
+  public var decision: String
+  public var planned: EffectiveDate
+  public var reason: String?
+  public init(decision: String, planned: EffectiveDate, reason: String? = nil) { self.decision = decision; self.planned = planned; self.reason = reason }
+}
+
+/// `decision.taken` v1: the decision happened; the event's effective date is the actual date.
+/// `body`, `kind` and `title` are required unless the decision was scheduled before.
+public struct DecisionTaken: Codable, Hashable, Sendable {
+  public var decision: String
+  public var body: String?
+  public var kind: DecisionKind?
+  public var title: String?
+  public var document: String?
+  public init(decision: String, body: String? = nil, kind: DecisionKind? = nil, title: String? = nil, document: String? = nil) {
+    self.decision = decision; self.body = body; self.kind = kind; self.title = title; self.document = document
+  }
+}
+
+/// `indicator.defined` v1: an indicator series (目標値・主要指標) with its baseline, reference
+/// value and target.
+public struct IndicatorDefined: Codable, Hashable, Sendable {
+  public var indicator: String
+  public var name: LocalizedName
+  public var unit: IndicatorUnit
+  /// The slide's mark, such as ❶.
+  public var group: String?
+  /// The indicator this one is a sub-indicator of.
+  public var parent: String?
+  /// Breakdown dimensions, such as `sector: 大学等`, `field: 理学系`.
+  public var breakdown: [String: String]?
+  /// 基準年値.
+  public var baseline: PeriodValue?
+  /// 参考値 (the 2013 figure, per the slide's 注2).
+  public var reference: PeriodValue?
+  public var target: TargetRule?
+  /// 目標値の年度, such as FY2020.
+  public var targetPeriod: ObservedPeriod?
+  public var changeTerms: ChangeTerms?
+  public init(indicator: String, name: LocalizedName, unit: IndicatorUnit, group: String? = nil, parent: String? = nil, breakdown: [String: String]? = nil, baseline: PeriodValue? = nil, reference: PeriodValue? = nil, target: TargetRule? = nil, targetPeriod: ObservedPeriod? = nil, changeTerms: ChangeTerms? = nil) {
+    self.indicator = indicator; self.name = name; self.unit = unit; self.group = group; self.parent = parent
+    self.breakdown = breakdown; self.baseline = baseline; self.reference = reference; self.target = target
+    self.targetPeriod = targetPeriod; self.changeTerms = changeTerms
+  }
+}
+
+/// `indicator.observed` v1: a value of an indicator (最新値), for the period it describes.
+public struct IndicatorObserved: Codable, Hashable, Sendable {
+  public var indicator: String
+  public var value: LedgerDecimal
+  /// Must equal the indicator's unit.
+  public var unit: IndicatorUnit
+  public var period: ObservedPeriod?
+  public var note: String?
+  public init(indicator: String, value: LedgerDecimal, unit: IndicatorUnit, period: ObservedPeriod? = nil, note: String? = nil) {
+    self.indicator = indicator; self.value = value; self.unit = unit; self.period = period; self.note = note
+  }
+}
+
+/// `indicator.target-revised` v1.
+public struct IndicatorTargetRevised: Codable, Hashable, Sendable {
+  public var indicator: String
+  public var target: TargetRule
+  public var targetPeriod: ObservedPeriod?
+  public init(indicator: String, target: TargetRule, targetPeriod: ObservedPeriod? = nil) { self.indicator = indicator; self.target = target; self.targetPeriod = targetPeriod }
+}
+
+/// `indicator.retired` v1.
+public struct IndicatorRetired: Codable, Hashable, Sendable {
+  public var indicator: String
+  public var reason: String?
+  public init(indicator: String, reason: String? = nil) { self.indicator = indicator; self.reason = reason }
+}
+
+/// `member.appointed` v1: a person joins a body.
+public struct MemberAppointed: Codable, Hashable, Sendable {
+  public var body: String
+  public var person: String
+  public var name: LocalizedName
+  public var role: MemberRole
+  /// One or more affiliations, as printed.
+  public var affiliations: [String]
+  public init(body: String, person: String, name: LocalizedName, role: MemberRole, affiliations: [String]) {
+    self.body = body; self.person = person; self.name = name; self.role = role; self.affiliations = affiliations
+  }
+}
+
+/// `member.role-changed` v1.
+public struct MemberRoleChanged: Codable, Hashable, Sendable {
+  public var body: String
+  public var person: String
+  public var role: MemberRole
+  public init(body: String, person: String, role: MemberRole) { self.body = body; self.person = person; self.role = role }
+}
+
+/// `member.affiliation-changed` v1.
+public struct MemberAffiliationChanged: Codable, Hashable, Sendable {
+  public var body: String
+  public var person: String
+  public var affiliations: [String]
+  public init(body: String, person: String, affiliations: [String]) { self.body = body; self.person = person; self.affiliations = affiliations }
+}
+
+/// `member.departed` v1.
+public struct MemberDeparted: Codable, Hashable, Sendable {
+  public var body: String
+  public var person: String
+  public var reason: String?
+  public init(body: String, person: String, reason: String? = nil) { self.body = body; self.person = person; self.reason = reason }
+}
+
+/// `event.corrected` v1: replaces the payload (and optionally the effective date) of an earlier
+/// event. The original stays in the log; state honours the latest correction.
+public struct EventCorrected: Codable, Hashable, Sendable {
+  public var corrects: SequenceNumber
+  public var reason: String
+  /// The replacement payload, of the original event's type.
+  public var payload: CanonicalValue
+  /// A corrected effective date, when the date itself was wrong.
+  public var effective: EffectiveDate?
+  public init(corrects: SequenceNumber, reason: String, payload: CanonicalValue, effective: EffectiveDate? = nil) {
+    self.corrects = corrects; self.reason = reason; self.payload = payload; self.effective = effective
+  }
+}
+
+/// `event.retracted` v1: withdraws an earlier event. The original stays in the log; state
+/// ignores it from the retraction's recording on.
+public struct EventRetracted: Codable, Hashable, Sendable {
+  public var retracts: SequenceNumber
+  public var reason: String
+  public init(retracts: SequenceNumber, reason: String) { self.retracts = retracts; self.reason = reason }
+}
+
+/// A council event: one of the typed payloads, with its type name and schema version.
+public enum CouncilEvent: Hashable, Sendable {
+  case bodyEstablished(BodyEstablished)
+  case bodyRenamed(BodyRenamed)
+  case bodyDissolved(BodyDissolved)
+  case decisionScheduled(DecisionScheduled)
+  case decisionRescheduled(DecisionRescheduled)
+  case decisionTaken(DecisionTaken)
+  case indicatorDefined(IndicatorDefined)
+  case indicatorObserved(IndicatorObserved)
+  case indicatorTargetRevised(IndicatorTargetRevised)
+  case indicatorRetired(IndicatorRetired)
+  case memberAppointed(MemberAppointed)
+  case memberRoleChanged(MemberRoleChanged)
+  case memberAffiliationChanged(MemberAffiliationChanged)
+  case memberDeparted(MemberDeparted)
+  case eventCorrected(EventCorrected)
+  case eventRetracted(EventRetracted)
+
+  /// Every event type name this build knows, with its current schema version.
+  public static let types: [String: Int] = [
+    "body.established": 1, "body.renamed": 1, "body.dissolved": 1,
+    "decision.scheduled": 1, "decision.rescheduled": 1, "decision.taken": 1,
+    "indicator.defined": 1, "indicator.observed": 1, "indicator.target-revised": 1, "indicator.retired": 1,
+    "member.appointed": 1, "member.role-changed": 1, "member.affiliation-changed": 1, "member.departed": 1,
+    "event.corrected": 1, "event.retracted": 1,
+  ]
+
+  /// The type name, such as `body.established`.
+  public var typeName: String {
+    switch self {
+    case .bodyEstablished: "body.established"
+    case .bodyRenamed: "body.renamed"
+    case .bodyDissolved: "body.dissolved"
+    case .decisionScheduled: "decision.scheduled"
+    case .decisionRescheduled: "decision.rescheduled"
+    case .decisionTaken: "decision.taken"
+    case .indicatorDefined: "indicator.defined"
+    case .indicatorObserved: "indicator.observed"
+    case .indicatorTargetRevised: "indicator.target-revised"
+    case .indicatorRetired: "indicator.retired"
+    case .memberAppointed: "member.appointed"
+    case .memberRoleChanged: "member.role-changed"
+    case .memberAffiliationChanged: "member.affiliation-changed"
+    case .memberDeparted: "member.departed"
+    case .eventCorrected: "event.corrected"
+    case .eventRetracted: "event.retracted"
+    }
+  }
+
+  /// The schema version written for new events of this type.
+  public var schemaVersion: Int { CouncilEvent.types[typeName] ?? 1 }
+
+  /// The payload as a canonical JSON object.
+  public func payload() throws -> CanonicalValue {
+    let encoder = CanonicalEncoder()
+    switch self {
+    case .bodyEstablished(let p): return try encoder.encode(p)
+    case .bodyRenamed(let p): return try encoder.encode(p)
+    case .bodyDissolved(let p): return try encoder.encode(p)
+    case .decisionScheduled(let p): return try encoder.encode(p)
+    case .decisionRescheduled(let p): return try encoder.encode(p)
+    case .decisionTaken(let p): return try encoder.encode(p)
+    case .indicatorDefined(let p): return try encoder.encode(p)
+    case .indicatorObserved(let p): return try encoder.encode(p)
+    case .indicatorTargetRevised(let p): return try encoder.encode(p)
+    case .indicatorRetired(let p): return try encoder.encode(p)
+    case .memberAppointed(let p): return try encoder.encode(p)
+    case .memberRoleChanged(let p): return try encoder.encode(p)
+    case .memberAffiliationChanged(let p): return try encoder.encode(p)
+    case .memberDeparted(let p): return try encoder.encode(p)
+    case .eventCorrected(let p): return try encoder.encode(p)
+    case .eventRetracted(let p): return try encoder.encode(p)
+    }
+  }
+
+  /// Decodes a payload of type `type`.
+  /// - Throws: ``CouncilEventError`` naming the field that is missing or malformed, or the
+  ///   unknown type or schema version.
+  public static func decode(type: String, schemaVersion: Int = 1, payload: CanonicalValue) throws(CouncilEventError) -> CouncilEvent {
+    guard let current = types[type] else {
+      throw CouncilEventError(field: "type", reason: "unknown event type \"\(type)\"; known types: \(types.keys.sorted().joined(separator: ", "))")
+    }
+    guard schemaVersion >= 1 && schemaVersion <= current else {
+      throw CouncilEventError(field: "schema", reason: "\(type) has schema version \(current) in this build, not \(schemaVersion)")
+    }
+    let decoder = CanonicalDecoder()
+    do {
+      try checkNoUnknownFields(type: type, payload: payload)
+      switch type {
+      case "body.established": return .bodyEstablished(try decoder.decode(BodyEstablished.self, from: payload))
+      case "body.renamed": return .bodyRenamed(try decoder.decode(BodyRenamed.self, from: payload))
+      case "body.dissolved": return .bodyDissolved(try decoder.decode(BodyDissolved.self, from: payload))
+      case "decision.scheduled": return .decisionScheduled(try decoder.decode(DecisionScheduled.self, from: payload))
+      case "decision.rescheduled": return .decisionRescheduled(try decoder.decode(DecisionRescheduled.self, from: payload))
+      case "decision.taken": return .decisionTaken(try decoder.decode(DecisionTaken.self, from: payload))
+      case "indicator.defined": return .indicatorDefined(try decoder.decode(IndicatorDefined.self, from: payload))
+      case "indicator.observed": return .indicatorObserved(try decoder.decode(IndicatorObserved.self, from: payload))
+      case "indicator.target-revised": return .indicatorTargetRevised(try decoder.decode(IndicatorTargetRevised.self, from: payload))
+      case "indicator.retired": return .indicatorRetired(try decoder.decode(IndicatorRetired.self, from: payload))
+      case "member.appointed": return .memberAppointed(try decoder.decode(MemberAppointed.self, from: payload))
+      case "member.role-changed": return .memberRoleChanged(try decoder.decode(MemberRoleChanged.self, from: payload))
+      case "member.affiliation-changed": return .memberAffiliationChanged(try decoder.decode(MemberAffiliationChanged.self, from: payload))
+      case "member.departed": return .memberDeparted(try decoder.decode(MemberDeparted.self, from: payload))
+      case "event.corrected": return .eventCorrected(try decoder.decode(EventCorrected.self, from: payload))
+      case "event.retracted": return .eventRetracted(try decoder.decode(EventRetracted.self, from: payload))
+      default: throw CouncilEventError(field: "type", reason: "unknown event type \"\(type)\"")
+      }
+    } catch let error as CouncilEventError {
+      throw error
+    } catch {
+      let sentence = CanonicalDecoder.describe(error)
+      throw CouncilEventError(field: fieldName(in: sentence), reason: sentence)
+    }
+  }
+
+  static let knownFields: [String: Set<String>] = [
+    "body.established": ["body", "name", "kind", "parent", "mandate"],
+    "body.renamed": ["body", "name"],
+    "body.dissolved": ["body", "reason"],
+    "decision.scheduled": ["decision", "body", "kind", "title", "document", "planned"],
+    "decision.rescheduled": ["decision", "planned", "reason"],
+    "decision.taken": ["decision", "body", "kind", "title", "document"],
+    "indicator.defined": ["indicator", "name", "unit", "group", "parent", "breakdown", "baseline", "reference", "target", "targetPeriod", "changeTerms"],
+    "indicator.observed": ["indicator", "value", "unit", "period", "note"],
+    "indicator.target-revised": ["indicator", "target", "targetPeriod"],
+    "indicator.retired": ["indicator", "reason"],
+    "member.appointed": ["body", "person", "name", "role", "affiliations"],
+    "member.role-changed": ["body", "person", "role"],
+    "member.affiliation-changed": ["body", "person", "affiliations"],
+    "member.departed": ["body", "person", "reason"],
+    "event.corrected": ["corrects", "reason", "payload", "effective"],
+    "event.retracted": ["retracts", "reason"],
+  ]
+
+  /// A misspelt field would otherwise be dropped silently; refuse it instead.
+  static func checkNoUnknownFields(type: String, payload: CanonicalValue) throws(CouncilEventError) {
+    guard case .object(let members) = payload else { throw CouncilEventError(field: "payload", reason: "the payload must be a JSON object") }
+    guard let known = knownFields[type] else { return }
+    if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
+      throw CouncilEventError(field: unknown, reason: "\(type) has no field \"\(unknown)\"; its fields are \(known.sorted().joined(separator: ", "))")
+    }
+  }
+
+  static func fieldName(in sentence: String) -> String {
+    guard let start = sentence.firstIndex(of: "\"") else { return "payload" }
+    let rest = sentence[sentence.index(after: start)...]
+    guard let end = rest.firstIndex(of: "\"") else { return "payload" }
+    return String(rest[..<end])
+  }
+
+  /// The streams the event concerns (for the stream index and the audit trail): its entity first.
+  /// A correction or retraction concerns its original's streams, supplied by the caller.
+  public var streams: [StreamID] {
+    switch self {
+    case .bodyEstablished(let p): return [.body(p.body)] + (p.parent.map { [.body($0)] } ?? [])
+    case .bodyRenamed(let p): return [.body(p.body)]
+    case .bodyDissolved(let p): return [.body(p.body)]
+    case .decisionScheduled(let p): return [.decision(p.decision), .body(p.body)]
+    case .decisionRescheduled(let p): return [.decision(p.decision)]
+    case .decisionTaken(let p): return [.decision(p.decision)] + (p.body.map { [.body($0)] } ?? [])
+    case .indicatorDefined(let p): return [.indicator(p.indicator)] + (p.parent.map { [.indicator($0)] } ?? [])
+    case .indicatorObserved(let p): return [.indicator(p.indicator)]
+    case .indicatorTargetRevised(let p): return [.indicator(p.indicator)]
+    case .indicatorRetired(let p): return [.indicator(p.indicator)]
+    case .memberAppointed(let p): return [.body(p.body), .person(p.person)]
+    case .memberRoleChanged(let p): return [.body(p.body), .person(p.person)]
+    case .memberAffiliationChanged(let p): return [.body(p.body), .person(p.person)]
+    case .memberDeparted(let p): return [.body(p.body), .person(p.person)]
+    case .eventCorrected, .eventRetracted: return []
+    }
+  }
+
+  /// The entities whose state the event changes (a subset of ``streams``): a decision changes
+  /// its decision but not its body; a membership event changes the body and the person.
+  public var projectedEntities: [StreamID] {
+    switch self {
+    case .bodyEstablished(let p): return [.body(p.body)]
+    case .decisionScheduled(let p): return [.decision(p.decision)]
+    case .decisionTaken(let p): return [.decision(p.decision)]
+    case .indicatorDefined(let p): return [.indicator(p.indicator)]
+    case .eventCorrected, .eventRetracted: return []
+    default: return Array(streams.prefix(self.isMembership ? 2 : 1))
+    }
+  }
+
+  var isMembership: Bool {
+    switch self {
+    case .memberAppointed, .memberRoleChanged, .memberAffiliationChanged, .memberDeparted: true
+    default: false
+    }
+  }
+
+  /// Every id the payload names, with the field it is in, checked against the id grammar.
+  public func idValidationError() -> CouncilEventError? {
+    var ids: [(String, String)] = []
+    switch self {
+    case .bodyEstablished(let p): ids = [("body", p.body)] + (p.parent.map { [("parent", $0)] } ?? [])
+    case .bodyRenamed(let p): ids = [("body", p.body)]
+    case .bodyDissolved(let p): ids = [("body", p.body)]
+    case .decisionScheduled(let p): ids = [("decision", p.decision), ("body", p.body)]
+    case .decisionRescheduled(let p): ids = [("decision", p.decision)]
+    case .decisionTaken(let p): ids = [("decision", p.decision)] + (p.body.map { [("body", $0)] } ?? [])
+    case .indicatorDefined(let p): ids = [("indicator", p.indicator)] + (p.parent.map { [("parent", $0)] } ?? [])
+    case .indicatorObserved(let p): ids = [("indicator", p.indicator)]
+    case .indicatorTargetRevised(let p): ids = [("indicator", p.indicator)]
+    case .indicatorRetired(let p): ids = [("indicator", p.indicator)]
+    case .memberAppointed(let p): ids = [("body", p.body), ("person", p.person)]
+    case .memberRoleChanged(let p): ids = [("body", p.body), ("person", p.person)]
+    case .memberAffiliationChanged(let p): ids = [("body", p.body), ("person", p.person)]
+    case .memberDeparted(let p): ids = [("body", p.body), ("person", p.person)]
+    case .eventCorrected, .eventRetracted: ids = []
+    }
+    for (field, id) in ids {
+      if let problem = CouncilEvent.localIDError(id) { return CouncilEventError(field: field, reason: "\"\(id)\" is not a valid id: \(problem)") }
+    }
+    return nil
+  }
+
+  /// Why `id` is not a valid entity id (lower-case ASCII letters, digits, `-`, `_`, `.`;
+  /// starting with a letter or digit; at most 120 bytes), or `nil`.
+  public static func localIDError(_ id: String) -> String? {
+    if id.isEmpty { return "an id cannot be empty" }
+    if id.utf8.count > 120 { return "an id is at most 120 characters" }
+    for (i, b) in id.utf8.enumerated() {
+      let alnum = (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A)
+      if i == 0 && !alnum { return "an id starts with a lower-case letter or digit" }
+      if !alnum && b != 0x2D && b != 0x5F && b != 0x2E { return "an id holds only lower-case letters a–z, digits and - _ ." }
+    }
+    return nil
+  }
+}
+
+/// A council event payload that is invalid, naming the field.
+public struct CouncilEventError: Error, CustomStringConvertible, Sendable, Equatable {
+  /// The payload field, such as `baseline.value`, or `type`.
+  public let field: String
+  /// A sentence saying what is wrong.
+  public let reason: String
+  public init(field: String, reason: String) { self.field = field; self.reason = reason }
+  public var description: String { "field \"\(field)\": \(reason)" }
+}
+
+extension StreamID {
+  /// `body:ID`.
+  public static func body(_ id: String) -> StreamID { StreamID(unchecked: "body:" + id) }
+  /// `decision:ID`.
+  public static func decision(_ id: String) -> StreamID { StreamID(unchecked: "decision:" + id) }
+  /// `indicator:ID`.
+  public static func indicator(_ id: String) -> StreamID { StreamID(unchecked: "indicator:" + id) }
+  /// `person:ID`.
+  public static func person(_ id: String) -> StreamID { StreamID(unchecked: "person:" + id) }
+
+  init(unchecked text: String) {
+    // Ids are checked by CouncilEvent.idValidationError before any event is appended; an id that
+    // fails the stream grammar here is a programmer error in the caller.
+    guard let id = StreamID(text) else { preconditionFailure("invalid stream id \(text)") }
+    self = id
+  }
+}

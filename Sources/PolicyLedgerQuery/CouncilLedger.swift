@@ -1,0 +1,370 @@
+public import PolicyLedgerDomain
+public import PolicyLedgerEventLog
+public import PolicyLedgerStorage
+import Foundation
+
+/// The council's ledger: the event log plus the projections kept beside it, updated in the same
+/// write transaction as each append. The entry point for recording and for questions.
+///
+/// ```swift
+/// let ledger = try CouncilLedger.open(at: path)
+/// try ledger.record([.init(.bodyEstablished(…), effective: .month(2019, 4)!, actor: "secretariat")])
+/// let members = try ledger.members(of: "basic-plan-panel", asOf: day)
+/// ```
+public final class CouncilLedger: Sendable {
+  /// The underlying event log.
+  public let log: EventLog
+  let live: ProjectionSet
+  let projector: Projector
+
+  /// Opens (or creates) the ledger in the folder `path`.
+  /// - Throws: what ``EventLog/open(at:options:)`` throws.
+  public static func open(at path: String, options: EventLog.Options = EventLog.Options()) throws -> CouncilLedger {
+    let log = try EventLog.open(at: path, options: options)
+    return try CouncilLedger(log: log, readOnly: options.readOnly)
+  }
+
+  init(log: EventLog, readOnly: Bool) throws {
+    self.log = log
+    self.projector = Projector(log: log)
+    if readOnly {
+      func db(_ name: String) throws -> LMDBDatabase {
+        guard let d = try log.environment.database(named: "proj." + name, create: false) else {
+          throw ProjectionError.incomplete(projectedThrough: 0, head: (try? log.head()?.sequence.rawValue) ?? 0)
+        }
+        return d
+      }
+      live = ProjectionSet(snapshots: try db("snapshots"), entities: try db("entities"), amendments: try db("amendments"), meta: try db("meta"), prefix: "proj.")
+    } else {
+      live = try log.environment.write { txn in try ProjectionSet.open(prefix: "proj.", in: txn) }
+    }
+  }
+
+  // MARK: Recording
+
+  /// One event to record: the council event, its effective date, who records it and the source.
+  public struct Entry: Sendable, Hashable {
+    public var event: CouncilEvent
+    public var effective: EffectiveDate
+    public var actor: String
+    public var source: String?
+    public init(_ event: CouncilEvent, effective: EffectiveDate, actor: String, source: String? = nil) {
+      self.event = event; self.effective = effective; self.actor = actor; self.source = source
+    }
+  }
+
+  /// Validates and appends `entries` in one write transaction (all or nothing), updating the
+  /// projections in the same transaction.
+  ///
+  /// Each entry is validated against the state as of its effective date, including the entries
+  /// before it in the batch: references to bodies, people, indicators and events must exist then;
+  /// a member must be appointed before a role change or departure; an observation's unit must be
+  /// the indicator's.
+  ///
+  /// - Parameters:
+  ///   - entries: The events, in order.
+  ///   - expectations: Optimistic concurrency per stream (``ExpectedVersion``).
+  ///   - dryRun: Validate everything and return what would be recorded, then roll back.
+  /// - Returns: The recorded events (with sequence numbers and hashes; for a dry run, the ones
+  ///   that would have been recorded).
+  /// - Throws: ``ProjectionError/invalid(index:field:reason:)`` naming the entry and field,
+  ///   ``LedgerError`` for envelope or concurrency errors. Nothing is written when it throws.
+  @discardableResult
+  public func record(_ entries: [Entry], expectations: [StreamID: ExpectedVersion] = [:], dryRun: Bool = false) throws -> [RecordedEvent] {
+    var proposed: [ProposedEvent] = []
+    proposed.reserveCapacity(entries.count)
+    let head = try log.head()?.sequence.rawValue ?? 0
+    for (index, entry) in entries.enumerated() {
+      if let error = entry.event.idValidationError() { throw ProjectionError.invalid(index: index, field: error.field, reason: error.reason) }
+      var streams = entry.event.streams
+      switch entry.event {
+      case .eventCorrected(let c):
+        streams = try amendedStreams(c.corrects, index: index, field: "corrects", head: head, earlier: proposed)
+      case .eventRetracted(let r):
+        streams = try amendedStreams(r.retracts, index: index, field: "retracts", head: head, earlier: proposed)
+      default: break
+      }
+      let payload: CanonicalValue
+      do { payload = try entry.event.payload() } catch {
+        throw ProjectionError.invalid(index: index, field: "payload", reason: "\(error)")
+      }
+      proposed.append(ProposedEvent(type: entry.event.typeName, schemaVersion: entry.event.schemaVersion, streams: streams,
+                                    effective: entry.effective, actor: entry.actor, source: entry.source, payload: payload))
+    }
+    struct DryRunFinished: Error { let events: [RecordedEvent] }
+    do {
+      return try log.append(proposed, expectations: expectations) { txn, recorded in
+        let (live, projector) = (self.live, self.projector)
+        let through = try Projector.projectedThrough(live, in: txn)
+        let before = recorded[0].sequence.rawValue - 1
+        guard through == before else { throw ProjectionError.incomplete(projectedThrough: through, head: before) }
+        let validator = Validator(projector: projector, set: live)
+        for (index, event) in recorded.enumerated() {
+          try validator.validate(entries[index], recorded: event, index: index, in: txn)
+          try projector.project(event, set: live, in: txn)
+        }
+        if dryRun { throw DryRunFinished(events: recorded) }
+      }
+    } catch let finished as DryRunFinished {
+      return finished.events
+    } catch let LedgerError.invalidEvent(index, field, reason) {
+      throw ProjectionError.invalid(index: index, field: field, reason: reason)
+    }
+  }
+
+  private func amendedStreams(_ target: SequenceNumber, index: Int, field: String, head: UInt64, earlier: [ProposedEvent]) throws -> [StreamID] {
+    if target.rawValue == 0 || target.rawValue > head + UInt64(earlier.count) {
+      throw ProjectionError.invalid(index: index, field: field, reason: "there is no event \(target) to amend (the ledger holds events 1–\(head))")
+    }
+    if target.rawValue > head { return earlier[Int(target.rawValue - head - 1)].streams }
+    return try log.event(target).streams
+  }
+
+  // MARK: Rebuild and check
+
+  /// Drops the projections and replays every event into them. Runs in pages of `pageSize`
+  /// events, each in its own write transaction; until it finishes, queries report that the
+  /// projections are incomplete, and an interrupted rebuild is finished by running it again.
+  /// - Returns: The number of events replayed.
+  @discardableResult
+  public func rebuildProjections(pageSize: Int = 20_000) throws -> UInt64 {
+    try replay(into: live, pageSize: pageSize)
+  }
+
+  func replay(into set: ProjectionSet, pageSize: Int) throws -> UInt64 {
+    try log.environment.write { txn in
+      for db in set.all { try txn.empty(db) }
+    }
+    var next = SequenceNumber(1)
+    var count: UInt64 = 0
+    while true {
+      let done = try log.environment.write { txn -> Bool in
+        var processed = 0
+        var sequence = next
+        while processed < pageSize, let event = try log.event(sequence, in: txn) {
+          try projector.project(event, set: set, in: txn)
+          processed += 1
+          sequence = sequence.next
+        }
+        next = sequence
+        count += UInt64(processed)
+        return processed < pageSize
+      }
+      if done { break }
+    }
+    return count
+  }
+
+  /// One difference between the stored projections and a fresh replay.
+  public struct ProjectionDifference: Sendable, Hashable, CustomStringConvertible {
+    /// `snapshots`, `entities`, `amendments` or `meta`.
+    public let database: String
+    /// The key, printed (stream id and point for snapshot rows).
+    public let key: String
+    /// `missing from the stored projections`, `not produced by a replay`, or `different value`.
+    public let problem: String
+    public var description: String { "\(database) \(key): \(problem)" }
+  }
+
+  /// Replays every event into scratch databases and compares them, key by key and byte by byte,
+  /// with the stored projections. The scratch databases are emptied afterwards.
+  /// - Returns: The differences (empty when the projections equal a fresh replay).
+  public func checkProjections() throws -> [ProjectionDifference] {
+    let scratch = try log.environment.write { txn in try ProjectionSet.open(prefix: "check.", in: txn) }
+    _ = try replay(into: scratch, pageSize: 20_000)
+    defer { _ = try? log.environment.write { txn in for db in scratch.all { try txn.empty(db) } } }
+    var differences: [ProjectionDifference] = []
+    try log.environment.read { txn in
+      for i in ProjectionSet.names.indices {
+        let (name, stored, fresh) = (ProjectionSet.names[i], live.all[i], scratch.all[i])
+        try txn.withCursor(stored) { a in
+          try txn.withCursor(fresh) { b in
+            var x = try a.first()
+            var y = try b.first()
+            while x != nil || y != nil {
+              if differences.count >= 100 { return }
+              if let ex = x, let ey = y, ex.key == ey.key {
+                if ex.value != ey.value { differences.append(.init(database: name, key: printable(ex.key), problem: "different value")) }
+                x = try a.next(); y = try b.next()
+              } else if let ex = x, y == nil || ex.key.lexicographicallyPrecedes(y!.key) {
+                differences.append(.init(database: name, key: printable(ex.key), problem: "not produced by a replay"))
+                x = try a.next()
+              } else if let ey = y {
+                differences.append(.init(database: name, key: printable(ey.key), problem: "missing from the stored projections"))
+                y = try b.next()
+              }
+            }
+          }
+        }
+      }
+    }
+    return differences
+  }
+
+  private func printable(_ key: [UInt8]) -> String {
+    if let zero = key.firstIndex(of: 0) {
+      let id = String(decoding: key[..<zero], as: UTF8.self)
+      let rest = key[(zero + 1)...]
+      if rest.count == 20 {
+        let day = CalendarDay(daysSinceEpoch: Int(Int32(bitPattern: UInt32(SnapshotKey.u64([0, 0, 0, 0] + rest.prefix(4))) ^ 0x8000_0000)))
+        return "\(id) @\(day) event \(SnapshotKey.u64(rest.dropFirst(4))) known from \(SnapshotKey.u64(rest.dropFirst(12)))"
+      }
+      return id
+    }
+    if key.count == 8 { return "event \(SnapshotKey.u64(key))" }
+    return String(decoding: key, as: UTF8.self)
+  }
+}
+
+/// Validation of council events against the state as of their effective dates.
+struct Validator {
+  let projector: Projector
+  let set: ProjectionSet
+
+  func validate(_ entry: CouncilLedger.Entry, recorded: RecordedEvent, index: Int, in txn: borrowing LMDBWriteTransaction) throws {
+    let day = entry.effective.firstDay
+    let through = recorded.sequence.rawValue - 1
+    func fail(_ field: String, _ reason: String) -> ProjectionError { .invalid(index: index, field: field, reason: reason) }
+    func state(_ entity: StreamID) throws -> EntityState? {
+      try Projector.state(of: entity, asOf: day, knownThrough: through, set: set, in: txn)
+    }
+    func exists(_ entity: StreamID) throws -> Bool { try txn.value(for: Array(entity.rawValue.utf8), in: set.entities) != nil }
+    func activeBody(_ id: String, field: String) throws -> BodyState {
+      guard let body = try state(.body(id))?.body else {
+        if try exists(.body(id)) { throw fail(field, "body \"\(id)\" was not yet established on \(day) (its establishment is effective later)") }
+        throw fail(field, "there is no body \"\(id)\"")
+      }
+      if let dissolved = body.dissolved, dissolved.firstDay <= day {
+        throw fail(field, "body \"\(id)\" was dissolved on \(dissolved) before \(day)")
+      }
+      return body
+    }
+    func activeIndicator(_ id: String, field: String) throws -> IndicatorState {
+      guard let s = try state(.indicator(id))?.indicator else {
+        if try exists(.indicator(id)) { throw fail(field, "indicator \"\(id)\" was not yet defined on \(day)") }
+        throw fail(field, "there is no indicator \"\(id)\"")
+      }
+      if let retired = s.retired, retired.firstDay <= day { throw fail(field, "indicator \"\(id)\" was retired on \(retired)") }
+      return s
+    }
+    func member(_ body: BodyState, _ person: String) throws -> MembershipState {
+      guard let m = body.members[person] else {
+        throw fail("person", "\"\(person)\" is not a member of \"\(body.id)\" on \(day)" + ((try? exists(.person(person))) == true ? " (not appointed yet, or already departed)" : " (no such person)"))
+      }
+      return m
+    }
+
+    switch entry.event {
+    case .bodyEstablished(let p):
+      if try exists(.body(p.body)) { throw fail("body", "body \"\(p.body)\" already exists") }
+      if let parent = p.parent { _ = try activeBody(parent, field: "parent") }
+      if p.name.ja.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("name.ja", "a body needs a Japanese name") }
+    case .bodyRenamed(let p):
+      _ = try activeBody(p.body, field: "body")
+      if p.name.ja.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("name.ja", "a body needs a Japanese name") }
+    case .bodyDissolved(let p):
+      _ = try activeBody(p.body, field: "body")
+    case .decisionScheduled(let p):
+      if try exists(.decision(p.decision)) { throw fail("decision", "decision \"\(p.decision)\" already exists; use decision.rescheduled to move it") }
+      _ = try activeBody(p.body, field: "body")
+      if p.title.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("title", "a decision needs a title") }
+    case .decisionRescheduled(let p):
+      guard let d = try state(.decision(p.decision))?.decision else { throw fail("decision", "there is no decision \"\(p.decision)\" scheduled on \(day)") }
+      if let taken = d.taken { throw fail("decision", "decision \"\(p.decision)\" was already taken on \(taken)") }
+    case .decisionTaken(let p):
+      if let d = try state(.decision(p.decision))?.decision {
+        if let taken = d.taken { throw fail("decision", "decision \"\(p.decision)\" was already taken on \(taken)") }
+        if let body = p.body, body != d.body { throw fail("body", "decision \"\(p.decision)\" belongs to \"\(d.body)\", not \"\(body)\"") }
+      } else {
+        if try exists(.decision(p.decision)) { throw fail("decision", "decision \"\(p.decision)\" is scheduled only after \(day); record the decision's schedule with an earlier date, or correct it") }
+        guard let body = p.body else { throw fail("body", "a decision not scheduled before needs its body") }
+        guard p.kind != nil else { throw fail("kind", "a decision not scheduled before needs its kind") }
+        guard let title = p.title, !title.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("title", "a decision not scheduled before needs its title") }
+        _ = try activeBody(body, field: "body")
+      }
+    case .indicatorDefined(let p):
+      if try exists(.indicator(p.indicator)) { throw fail("indicator", "indicator \"\(p.indicator)\" already exists") }
+      if let parent = p.parent { _ = try activeIndicator(parent, field: "parent") }
+      if let problem = p.target?.validationError { throw fail("target", problem) }
+      if p.target?.rule == .relative && p.baseline == nil { throw fail("baseline", "a target relative to the baseline needs a baseline") }
+    case .indicatorObserved(let p):
+      let s = try activeIndicator(p.indicator, field: "indicator")
+      if p.unit != s.unit { throw fail("unit", "indicator \"\(p.indicator)\" is measured in \(s.unit.rawValue), not \(p.unit.rawValue)") }
+    case .indicatorTargetRevised(let p):
+      let s = try activeIndicator(p.indicator, field: "indicator")
+      if let problem = p.target.validationError { throw fail("target", problem) }
+      if p.target.rule == .relative && s.baseline == nil { throw fail("target", "a target relative to the baseline needs the indicator to have a baseline") }
+    case .indicatorRetired(let p):
+      _ = try activeIndicator(p.indicator, field: "indicator")
+    case .memberAppointed(let p):
+      let body = try activeBody(p.body, field: "body")
+      if body.members[p.person] != nil { throw fail("person", "\"\(p.person)\" is already a member of \"\(p.body)\" on \(day)") }
+      if p.affiliations.isEmpty { throw fail("affiliations", "a member needs at least one affiliation") }
+    case .memberRoleChanged(let p):
+      let m = try member(try activeBody(p.body, field: "body"), p.person)
+      if m.role == p.role { throw fail("role", "\"\(p.person)\" already has the role \(p.role.rawValue)") }
+    case .memberAffiliationChanged(let p):
+      _ = try member(try activeBody(p.body, field: "body"), p.person)
+      if p.affiliations.isEmpty { throw fail("affiliations", "a member needs at least one affiliation") }
+    case .memberDeparted(let p):
+      let m = try member(try activeBody(p.body, field: "body"), p.person)
+      if m.since.firstDay > day { throw fail("person", "the departure (\(day)) is before the appointment (\(m.since))") }
+    case .eventCorrected(let c):
+      let target = try amendable(c.corrects, field: "corrects", index: index, in: txn)
+      let replaced: CouncilEvent
+      do { replaced = try CouncilEvent.decode(type: target.type, schemaVersion: target.schemaVersion, payload: c.payload) } catch {
+        throw fail("payload." + error.field, error.reason)
+      }
+      if let error = replaced.idValidationError() { throw fail("payload." + error.field, error.reason) }
+      let original = try Projector.decode(target)
+      if Set(replaced.projectedEntities) != Set(original.projectedEntities) {
+        throw fail("payload", "a correction cannot move the event to other entities (\(original.projectedEntities.map(\.rawValue).joined(separator: ", "))); retract it and record a new event")
+      }
+      if c.reason.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("reason", "a correction needs a reason") }
+      // References in the replacement must hold at its (possibly corrected) effective date.
+      let effective = c.effective ?? target.effective
+      let check = CouncilLedger.Entry(replaced, effective: effective, actor: entry.actor, source: entry.source)
+      try validateReferences(check, index: index, through: through, in: txn)
+    case .eventRetracted(let r):
+      _ = try amendable(r.retracts, field: "retracts", index: index, in: txn)
+      if r.reason.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("reason", "a retraction needs a reason") }
+    }
+  }
+
+  /// For corrections: checks only that referenced entities exist (not uniqueness rules, which
+  /// the original itself would trip).
+  private func validateReferences(_ entry: CouncilLedger.Entry, index: Int, through: UInt64, in txn: borrowing LMDBWriteTransaction) throws {
+    let day = entry.effective.firstDay
+    func fail(_ field: String, _ reason: String) -> ProjectionError { .invalid(index: index, field: "payload." + field, reason: reason) }
+    func present(_ entity: StreamID) throws -> EntityState? { try Projector.state(of: entity, asOf: day, knownThrough: through, set: set, in: txn) }
+    switch entry.event {
+    case .bodyEstablished(let p):
+      if let parent = p.parent, try present(.body(parent)) == nil { throw fail("parent", "there is no body \"\(parent)\" on \(day)") }
+    case .decisionScheduled(let p):
+      if try present(.body(p.body)) == nil { throw fail("body", "there is no body \"\(p.body)\" on \(day)") }
+    case .decisionTaken(let p):
+      if let body = p.body, try present(.body(body)) == nil { throw fail("body", "there is no body \"\(body)\" on \(day)") }
+    case .indicatorObserved(let p):
+      guard let s = try present(.indicator(p.indicator))?.indicator else { throw fail("indicator", "there is no indicator \"\(p.indicator)\" on \(day)") }
+      if p.unit != s.unit { throw fail("unit", "indicator \"\(p.indicator)\" is measured in \(s.unit.rawValue), not \(p.unit.rawValue)") }
+    case .memberAppointed(let p):
+      if try present(.body(p.body)) == nil { throw fail("body", "there is no body \"\(p.body)\" on \(day)") }
+    default: break
+    }
+  }
+
+  private func amendable(_ sequence: SequenceNumber, field: String, index: Int, in txn: borrowing LMDBWriteTransaction) throws -> RecordedEvent {
+    guard let target = try projector.log.event(sequence, in: txn) else {
+      throw ProjectionError.invalid(index: index, field: field, reason: "there is no event \(sequence)")
+    }
+    switch try Projector.decode(target) {
+    case .eventCorrected, .eventRetracted:
+      throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) is itself a \(target.type); amend the original event instead")
+    default: break
+    }
+    if case .retracted(let by) = try Projector.amendment(of: sequence, set: set, in: txn) {
+      throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) was retracted by event \(by)")
+    }
+    return target
+  }
+}

@@ -1,0 +1,196 @@
+public import PolicyLedgerDomain
+public import PolicyLedgerEventLog
+
+/// A member of a body, as of some date.
+public struct MembershipState: Codable, Hashable, Sendable {
+  public var person: String
+  public var name: LocalizedName
+  public var role: MemberRole
+  public var affiliations: [String]
+  /// When the person was appointed.
+  public var since: EffectiveDate
+  /// When the current role began, if it changed after the appointment.
+  public var roleSince: EffectiveDate?
+  /// The appointment event.
+  public var appointment: SequenceNumber
+}
+
+/// A former name of a body and when it stopped being used.
+public struct FormerName: Codable, Hashable, Sendable {
+  public var name: LocalizedName
+  /// The effective date of the rename that replaced it.
+  public var until: EffectiveDate
+}
+
+/// A body (会議体) as of some date: its name then, its parent, its members.
+public struct BodyState: Codable, Hashable, Sendable {
+  public var id: String
+  public var name: LocalizedName
+  public var kind: BodyKind
+  public var parent: String?
+  public var mandate: String?
+  public var established: EffectiveDate
+  public var dissolved: EffectiveDate?
+  public var dissolutionReason: String?
+  public var formerNames: [FormerName]
+  /// Current members, by person id.
+  public var members: [String: MembershipState]
+
+  /// Members ordered as the membership slide lists them: chair, executive members, expert
+  /// members, advisors, others; then by appointment order.
+  public var orderedMembers: [MembershipState] {
+    let rank: [MemberRole: Int] = [.chair: 0, .executiveMember: 1, .expertMember: 2, .advisor: 3, .member: 4]
+    return members.values.sorted { (rank[$0.role]!, $0.appointment) < (rank[$1.role]!, $1.appointment) }
+  }
+}
+
+/// A person, and the bodies they sit on.
+public struct PersonState: Codable, Hashable, Sendable {
+  public var id: String
+  public var name: LocalizedName
+  /// Role per body id.
+  public var memberships: [String: MemberRole]
+}
+
+/// One planned date of a decision and when it was set.
+public struct PlannedDate: Codable, Hashable, Sendable {
+  public var planned: EffectiveDate
+  /// The effective date of the event that set it.
+  public var setOn: EffectiveDate
+  public var sequence: SequenceNumber
+  public var reason: String?
+}
+
+/// A decision: its schedule (every planned date) and, once taken, its actual date.
+public struct DecisionState: Codable, Hashable, Sendable {
+  public var id: String
+  public var body: String
+  public var kind: DecisionKind
+  public var title: String
+  public var document: String?
+  /// Every planned date, oldest first.
+  public var schedule: [PlannedDate]
+  /// The actual date, once taken.
+  public var taken: EffectiveDate?
+  public var takenSequence: SequenceNumber?
+  /// The latest planned date.
+  public var planned: EffectiveDate? { schedule.last?.planned }
+}
+
+/// A correction applied to an event: which event corrected it and why.
+public struct CorrectionNote: Codable, Hashable, Sendable {
+  public var sequence: SequenceNumber
+  public var reason: String
+  public var recordedAt: LedgerTimestamp
+  public var actor: String
+}
+
+/// One observed value of an indicator, with both clocks and where it came from.
+public struct ObservationRecord: Codable, Hashable, Sendable {
+  public var value: LedgerDecimal
+  public var unit: IndicatorUnit
+  public var period: ObservedPeriod?
+  public var note: String?
+  /// Valid time: when the value was reported.
+  public var effective: EffectiveDate
+  public var sequence: SequenceNumber
+  /// Transaction time of the original event.
+  public var recordedAt: LedgerTimestamp
+  public var actor: String
+  public var source: String?
+  /// The correction in force, if any.
+  public var correction: CorrectionNote?
+
+  /// Orders observations by the period they describe, then by effective date, then by sequence.
+  var orderKey: (CalendarDay, CalendarDay, UInt64) {
+    (period?.last?.firstDay ?? period?.first.firstDay ?? effective.firstDay, effective.firstDay, sequence.rawValue)
+  }
+}
+
+/// A target as set or revised.
+public struct TargetRecord: Codable, Hashable, Sendable {
+  public var target: TargetRule
+  public var targetPeriod: ObservedPeriod?
+  public var effective: EffectiveDate
+  public var sequence: SequenceNumber
+}
+
+/// An indicator series as of some date: definition, target history and observations.
+public struct IndicatorState: Codable, Hashable, Sendable {
+  public var id: String
+  public var name: LocalizedName
+  public var unit: IndicatorUnit
+  public var group: String?
+  public var parent: String?
+  public var breakdown: [String: String]?
+  public var baseline: PeriodValue?
+  public var reference: PeriodValue?
+  public var target: TargetRule?
+  public var targetPeriod: ObservedPeriod?
+  public var changeTerms: ChangeTerms?
+  public var defined: EffectiveDate
+  public var retired: EffectiveDate?
+  public var targets: [TargetRecord]
+  /// Every observation in force, in the order of the period it describes.
+  public var observations: [ObservationRecord]
+
+  /// The observation describing the latest period.
+  public var latest: ObservationRecord? { observations.max { $0.orderKey < $1.orderKey } }
+}
+
+/// The state of one entity, by kind.
+public enum EntityState: Hashable, Sendable {
+  case body(BodyState)
+  case person(PersonState)
+  case decision(DecisionState)
+  case indicator(IndicatorState)
+
+  public var body: BodyState? { if case .body(let s) = self { s } else { nil } }
+  public var person: PersonState? { if case .person(let s) = self { s } else { nil } }
+  public var decision: DecisionState? { if case .decision(let s) = self { s } else { nil } }
+  public var indicator: IndicatorState? { if case .indicator(let s) = self { s } else { nil } }
+
+  /// The canonical JSON bytes stored in a snapshot row.
+  func encoded() throws -> [UInt8] {
+    let encoder = CanonicalEncoder()
+    switch self {
+    case .body(let s): return try encoder.encode(s).canonicalBytes()
+    case .person(let s): return try encoder.encode(s).canonicalBytes()
+    case .decision(let s): return try encoder.encode(s).canonicalBytes()
+    case .indicator(let s): return try encoder.encode(s).canonicalBytes()
+    }
+  }
+
+  /// Decodes a snapshot row's JSON for an entity of `kind` (the stream id's prefix).
+  static func decode(kind: String, bytes: some Collection<UInt8>) throws -> EntityState {
+    let value = try CanonicalValue.parse(bytes)
+    let decoder = CanonicalDecoder()
+    switch kind {
+    case "body": return .body(try decoder.decode(BodyState.self, from: value))
+    case "person": return .person(try decoder.decode(PersonState.self, from: value))
+    case "decision": return .decision(try decoder.decode(DecisionState.self, from: value))
+    case "indicator": return .indicator(try decoder.decode(IndicatorState.self, from: value))
+    default: throw ProjectionError.unknownEntityKind(kind)
+    }
+  }
+}
+
+/// An error from the projections or the query module.
+public enum ProjectionError: Error, CustomStringConvertible, Sendable, Equatable {
+  /// A council event failed validation; `index` is its 0-based position in the batch.
+  case invalid(index: Int, field: String, reason: String)
+  /// The projections do not cover the whole log (a rebuild was interrupted).
+  case incomplete(projectedThrough: UInt64, head: UInt64)
+  /// No entity with that id.
+  case noSuchEntity(String)
+  case unknownEntityKind(String)
+
+  public var description: String {
+    switch self {
+    case let .invalid(index, field, reason): "event \(index + 1), field \"\(field)\": \(reason)"
+    case let .incomplete(through, head): "the projections cover events 1–\(through) of \(head) (an interrupted rebuild?): run `policy-ledger rebuild`"
+    case let .noSuchEntity(id): "no entity \(id)"
+    case let .unknownEntityKind(kind): "unknown entity kind \"\(kind)\""
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import PolicyLedgerDomain
+import PolicyLedgerEventLog
+
+/// An event as it stands now: the original envelope, with the payload and effective date of its
+/// latest correction (if any).
+struct EffectiveEvent {
+  let original: RecordedEvent
+  let event: CouncilEvent
+  let effective: EffectiveDate
+  let correction: CorrectionNote?
+}
+
+/// The projection's fold: the next state of one entity after one event. Total by design: an
+/// event that no longer fits (after a backdated event or a correction changed history before it)
+/// is applied as far as it can be, never fails, so a replay of any log succeeds.
+enum Fold {
+  static func apply(_ e: EffectiveEvent, to state: EntityState?, entity: StreamID) -> EntityState? {
+    switch (entity.kind, e.event) {
+    case ("body", .bodyEstablished(let p)):
+      if state != nil { return state }
+      return .body(BodyState(id: p.body, name: p.name, kind: p.kind, parent: p.parent, mandate: p.mandate,
+                             established: e.effective, dissolved: nil, dissolutionReason: nil, formerNames: [], members: [:]))
+    case ("body", .bodyRenamed(let p)):
+      guard var s = state?.body else { return state }
+      s.formerNames.append(FormerName(name: s.name, until: e.effective))
+      s.name = p.name
+      return .body(s)
+    case ("body", .bodyDissolved(let p)):
+      guard var s = state?.body else { return state }
+      s.dissolved = e.effective
+      s.dissolutionReason = p.reason
+      return .body(s)
+    case ("body", .memberAppointed(let p)):
+      guard var s = state?.body else { return state }
+      s.members[p.person] = MembershipState(person: p.person, name: p.name, role: p.role, affiliations: p.affiliations,
+                                            since: e.effective, roleSince: nil, appointment: e.original.sequence)
+      return .body(s)
+    case ("body", .memberRoleChanged(let p)):
+      guard var s = state?.body, var m = s.members[p.person] else { return state }
+      m.role = p.role
+      m.roleSince = e.effective
+      s.members[p.person] = m
+      return .body(s)
+    case ("body", .memberAffiliationChanged(let p)):
+      guard var s = state?.body, var m = s.members[p.person] else { return state }
+      m.affiliations = p.affiliations
+      s.members[p.person] = m
+      return .body(s)
+    case ("body", .memberDeparted(let p)):
+      guard var s = state?.body else { return state }
+      s.members[p.person] = nil
+      return .body(s)
+
+    case ("person", .memberAppointed(let p)):
+      var s = state?.person ?? PersonState(id: p.person, name: p.name, memberships: [:])
+      s.name = p.name
+      s.memberships[p.body] = p.role
+      return .person(s)
+    case ("person", .memberRoleChanged(let p)):
+      guard var s = state?.person, s.memberships[p.body] != nil else { return state }
+      s.memberships[p.body] = p.role
+      return .person(s)
+    case ("person", .memberDeparted(let p)):
+      guard var s = state?.person else { return state }
+      s.memberships[p.body] = nil
+      return .person(s)
+    case ("person", .memberAffiliationChanged):
+      return state
+
+    case ("decision", .decisionScheduled(let p)):
+      let planned = PlannedDate(planned: p.planned, setOn: e.effective, sequence: e.original.sequence, reason: nil)
+      if var s = state?.decision {
+        s.schedule.append(planned)
+        return .decision(s)
+      }
+      return .decision(DecisionState(id: p.decision, body: p.body, kind: p.kind, title: p.title, document: p.document,
+                                     schedule: [planned], taken: nil, takenSequence: nil))
+    case ("decision", .decisionRescheduled(let p)):
+      guard var s = state?.decision else { return state }
+      s.schedule.append(PlannedDate(planned: p.planned, setOn: e.effective, sequence: e.original.sequence, reason: p.reason))
+      return .decision(s)
+    case ("decision", .decisionTaken(let p)):
+      var s = state?.decision ?? DecisionState(id: p.decision, body: p.body ?? "", kind: p.kind ?? .other, title: p.title ?? "",
+                                               document: nil, schedule: [], taken: nil, takenSequence: nil)
+      if let body = p.body { s.body = body }
+      if let kind = p.kind { s.kind = kind }
+      if let title = p.title { s.title = title }
+      if let document = p.document { s.document = document }
+      s.taken = e.effective
+      s.takenSequence = e.original.sequence
+      return .decision(s)
+
+    case ("indicator", .indicatorDefined(let p)):
+      if state != nil { return state }
+      let targets = p.target.map { [TargetRecord(target: $0, targetPeriod: p.targetPeriod, effective: e.effective, sequence: e.original.sequence)] } ?? []
+      return .indicator(IndicatorState(id: p.indicator, name: p.name, unit: p.unit, group: p.group, parent: p.parent, breakdown: p.breakdown,
+                                       baseline: p.baseline, reference: p.reference, target: p.target, targetPeriod: p.targetPeriod,
+                                       changeTerms: p.changeTerms, defined: e.effective, retired: nil, targets: targets, observations: []))
+    case ("indicator", .indicatorObserved(let p)):
+      guard var s = state?.indicator else { return state }
+      let record = ObservationRecord(value: p.value, unit: p.unit, period: p.period, note: p.note, effective: e.effective,
+                                     sequence: e.original.sequence, recordedAt: e.original.recordedAt, actor: e.original.actor,
+                                     source: e.original.source, correction: e.correction)
+      let index = s.observations.firstIndex { record.orderKey < $0.orderKey } ?? s.observations.endIndex
+      s.observations.insert(record, at: index)
+      return .indicator(s)
+    case ("indicator", .indicatorTargetRevised(let p)):
+      guard var s = state?.indicator else { return state }
+      s.target = p.target
+      s.targetPeriod = p.targetPeriod
+      s.targets.append(TargetRecord(target: p.target, targetPeriod: p.targetPeriod, effective: e.effective, sequence: e.original.sequence))
+      return .indicator(s)
+    case ("indicator", .indicatorRetired):
+      guard var s = state?.indicator else { return state }
+      s.retired = e.effective
+      return .indicator(s)
+    default:
+      return state
+    }
+  }
+}

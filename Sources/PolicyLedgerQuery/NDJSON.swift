@@ -1,0 +1,115 @@
+public import PolicyLedgerDomain
+public import PolicyLedgerEventLog
+import Foundation
+
+/// Reading and writing events as NDJSON: one JSON object per line.
+///
+/// An input line:
+/// ```json
+/// {"type":"member.appointed","effective":"平成31年4月","source":"…","actor":"…","payload":{…}}
+/// ```
+/// - `type` (required): an event type (``CouncilEvent/types``).
+/// - `effective` (required): any date form ``EffectiveDate/init(parsing:)`` reads (ISO, 和暦,
+///   年度, 旬, 頃).
+/// - `payload` (required): the event's fields.
+/// - `actor` (optional): defaults to the importing user.
+/// - `source` (optional): the document or slide.
+/// - `schema` (optional): the payload's schema version; default the current one.
+/// - `seq`, `recorded`, `streams`, `prev`, `hash`: written by `export`; on import they are
+///   assigned anew by the ledger, so they are read only to be checked for well-formedness.
+public enum NDJSON {
+  /// A line that could not be read, naming the line (1-based) and the field.
+  public struct LineError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let line: Int
+    public let field: String?
+    public let reason: String
+    public init(line: Int, field: String?, reason: String) { self.line = line; self.field = field; self.reason = reason }
+    public var description: String { "line \(line)" + (field.map { ", field \"\($0)\"" } ?? "") + ": \(reason)" }
+  }
+
+  static let topLevelFields: Set<String> = ["type", "schema", "effective", "source", "actor", "payload", "seq", "recorded", "streams", "prev", "hash"]
+
+  /// Largest accepted line, in bytes (1 MiB).
+  public static let maximumLineLength = 1 << 20
+
+  /// Reads one line into a ledger entry.
+  /// - Parameters:
+  ///   - line: The line's bytes (without the newline).
+  ///   - number: Its 1-based line number, for errors.
+  ///   - defaultActor: The actor when the line names none.
+  /// - Throws: ``LineError``.
+  public static func entry(from line: some Collection<UInt8>, number: Int, defaultActor: String) throws(LineError) -> CouncilLedger.Entry {
+    func fail(_ field: String?, _ reason: String) -> LineError { LineError(line: number, field: field, reason: reason) }
+    if line.count > maximumLineLength { throw fail(nil, "the line is \(line.count) bytes long; at most \(maximumLineLength) are accepted") }
+    let value: CanonicalValue
+    do { value = try CanonicalValue.parse(line) } catch let error as JSONSyntaxError {
+      throw fail(nil, "not valid JSON: \(error.message) (at column \(error.offset + 1))")
+    } catch { throw fail(nil, "not valid JSON: \(error)") }
+    guard case .object(let m) = value else { throw fail(nil, "each line must be a JSON object, not \(value.typeName)") }
+    if let unknown = m.keys.sorted().first(where: { !topLevelFields.contains($0) }) {
+      throw fail(unknown, "unknown field; a line has type, effective, payload, and optionally actor, source, schema")
+    }
+    guard let typeValue = m["type"] else { throw fail("type", "missing") }
+    guard let type = typeValue.stringValue else { throw fail("type", "must be a string such as \"body.established\"") }
+    guard let effectiveValue = m["effective"] else { throw fail("effective", "missing") }
+    guard let effectiveText = effectiveValue.stringValue else { throw fail("effective", "must be a date string such as \"2020-03-26\" or \"令和2年3月26日\"") }
+    let effective: EffectiveDate
+    do { effective = try EffectiveDate(parsing: effectiveText) } catch { throw fail("effective", error.description) }
+    var schema: Int?
+    if let s = m["schema"] {
+      guard let v = s.integerValue, v >= 1, v <= 1000 else { throw fail("schema", "must be a whole number from 1") }
+      schema = Int(v)
+    }
+    guard let payload = m["payload"] else { throw fail("payload", "missing") }
+    let event: CouncilEvent
+    do { event = try CouncilEvent.decode(type: type, schemaVersion: schema ?? CouncilEvent.types[type] ?? 1, payload: payload) } catch {
+      throw fail(error.field == "type" || error.field == "schema" ? error.field : "payload.\(error.field)", error.reason)
+    }
+    var actor = defaultActor
+    if let a = m["actor"] {
+      guard let text = a.stringValue else { throw fail("actor", "must be a string") }
+      actor = text
+    }
+    var source: String?
+    if let s = m["source"] {
+      guard let text = s.stringValue else { throw fail("source", "must be a string") }
+      source = text
+    }
+    return CouncilLedger.Entry(event, effective: effective, actor: actor, source: source)
+  }
+
+  /// Splits `data` into lines and reads each. Blank lines are skipped.
+  /// - Throws: ``LineError`` for the first bad line (also for invalid UTF-8 and an empty input).
+  public static func entries(from data: [UInt8], defaultActor: String) throws(LineError) -> [CouncilLedger.Entry] {
+    var out: [CouncilLedger.Entry] = []
+    var number = 0
+    var start = 0
+    var sawContent = false
+    while start <= data.count {
+      let end = data[start...].firstIndex(of: 0x0A) ?? data.count
+      number += 1
+      var line = data[start..<end]
+      if line.last == 0x0D { line = line.dropLast() }
+      if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+        sawContent = true
+        out.append(try entry(from: line, number: number, defaultActor: defaultActor))
+      }
+      start = end + 1
+    }
+    if !sawContent { throw LineError(line: 1, field: nil, reason: "the input holds no events (it is empty)") }
+    return out
+  }
+
+  /// One event as an export line (canonical JSON, no trailing newline): the envelope with
+  /// `seq`, `recorded`, `streams`, `prev` and `hash`.
+  public static func exportLine(_ e: RecordedEvent) throws -> [UInt8] {
+    var members: [String: CanonicalValue] = [
+      "seq": .integer(e.sequence.rawValue), "recorded": .string(e.recordedAt.description),
+      "type": .string(e.type), "schema": .integer(e.schemaVersion), "effective": .string(e.effective.description),
+      "actor": .string(e.actor), "payload": e.payload, "streams": .array(e.streams.map { .string($0.rawValue) }),
+      "prev": .string(e.previousHash.description), "hash": .string(e.hash.description),
+    ]
+    if let source = e.source { members["source"] = .string(source) }
+    return try CanonicalValue.object(members).canonicalBytes()
+  }
+}
