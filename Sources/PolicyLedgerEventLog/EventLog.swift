@@ -70,6 +70,9 @@ public final class EventLog: Sendable {
     if exists && !FileManager.default.fileExists(atPath: path + "/data.mdb") && !storageOptions.createIfMissing {
       throw LedgerError.noLedger(path: path)
     }
+    // A read-only reader of an archived ledger whose lock file it cannot write: no writer can
+    // exist there either, so LMDB's locking is not needed (MDB_NOLOCK).
+    if options.readOnly && access(path + "/lock.mdb", W_OK) != 0 { storageOptions.withoutLocking = true }
     let environment: LMDBEnvironment
     do {
       environment = try LMDBEnvironment.open(path: path, options: storageOptions)

@@ -39,6 +39,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
     public var readOnly: Bool = false
     /// Create the folder if it does not exist.
     public var createIfMissing: Bool = true
+    /// Open without LMDB's lock file (`MDB_NOLOCK`): only for a read-only environment on
+    /// read-only media (an archived ledger), where no writer can exist. Requires `readOnly`.
+    public var withoutLocking: Bool = false
 
     public init() {}
   }
@@ -102,6 +105,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
       try check(mdb_env_set_mapsize(env, options.initialMapSize), "mdb_env_set_mapsize")
       var flags = UInt32(MDB_NOTLS)
       if options.readOnly { flags |= UInt32(MDB_RDONLY) }
+      if options.readOnly && options.withoutLocking { flags |= UInt32(MDB_NOLOCK) }
       try check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open", context: path)
       var dead: Int32 = 0
       try check(mdb_reader_check(env, &dead), "mdb_reader_check", context: path)
