@@ -1,0 +1,80 @@
+import Foundation
+@testable import PolicyLedgerEventLog
+import PolicyLedgerStorage
+import PolicyLedgerTestSupport
+import Testing
+
+/// The golden bytes in Fixtures/golden were produced by an independent implementation of
+/// ARCHITECTURE.md's encoding rules (Python's json.dumps with sorted keys, compact separators,
+/// no ASCII escaping, after NFC). Once released, they never change.
+@Suite("Golden canonical encoding")
+struct GoldenEncodingTests {
+  @Test("a fixed event encodes to the golden bytes and hash")
+  func golden() throws {
+    let expected = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/Fixtures/golden/event-1.canonical.json"))
+    let expectedHash = try String(contentsOfFile: repositoryRoot + "/Fixtures/golden/event-1.sha256", encoding: .utf8)
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+    let event = ProposedEvent(
+      type: "indicator.observed", schemaVersion: 1, streams: [StreamID("indicator:young-faculty")!],
+      effective: .dekad(2020, 6, 1)!, actor: "事務局 secretariat", source: "第５期基本計画における目標値・主要指標の進捗状況",
+      payload: .object([
+        "indicator": .string("young-faculty"), "value": .string("43153"), "unit": .string("人"), "period": .string("FY2019"),
+        "note": .string("tab\there \"quoted\" back\\slash\u{1} / e\u{301}"),
+      ]))
+    let moment = try #require(LedgerTimestamp(canonical: "2020-07-01T00:00:00.000001Z"))
+    let bytes = try EventCodec.canonicalBytes(sequence: SequenceNumber(1), recordedAt: moment, event: event)
+    #expect(bytes == Array(expected))
+    #expect(EventLog.hash(previous: .genesis, canonical: bytes).description == expectedHash)
+    // And the stored form reads back to the same event.
+    let decoded = try EventCodec.decode(bytes, sequence: SequenceNumber(1), previousHash: .genesis, hash: EventLog.hash(previous: .genesis, canonical: bytes))
+    #expect(decoded.payload["note"]?.stringValue == "tab\there \"quoted\" back\\slash\u{1} / \u{e9}")
+    #expect(decoded.effective == event.effective)
+  }
+}
+
+@Suite("Independent verification")
+struct IndependentVerificationTests {
+  static var toolsAvailable: Bool {
+    FileManager.default.isExecutableFile(atPath: "/usr/bin/mdb_dump") && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+  }
+
+  @Test("Tools/verify-ledger.py recomputes every hash and re-encodes every event from data.mdb alone",
+        .enabled(if: toolsAvailable, "needs mdb_dump (lmdb-utils) and python3"))
+  func pythonVerifier() throws {
+    let folder = TemporaryFolder("python")
+    var digest = ""
+    do {
+      let log = try openLog(folder)
+      try log.append((1...40).map { sampleEvent($0) })
+      try log.append([ProposedEvent(type: "test.unicode", streams: [StreamID("body:x")!], effective: .fiscalYear(2020)!,
+                                    actor: "久能 祐子", source: "e\u{301} \u{2028} \u{7f}", payload: .object(["k": .array([.string("\"\\\u{1f}"), .bool(true), .integer(-3)])]))])
+      digest = try #require(try log.head()).description
+    }
+    func run(_ args: [String]) throws -> (Int32, String) {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+      p.arguments = [repositoryRoot + "/Tools/verify-ledger.py"] + args
+      let out = Pipe()
+      p.standardOutput = out
+      p.standardError = out
+      try p.run()
+      let data = out.fileHandleForReading.readDataToEndOfFile()
+      p.waitUntilExit()
+      return (p.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+    let (status, output) = try run([folder.path])
+    #expect(status == 0)
+    #expect(output == digest)
+    // Change one byte of event 17 through raw LMDB: the independent verifier names it too.
+    let log = try openLog(folder)
+    let events = try #require(try log.environment.database(named: "events", create: false))
+    try log.environment.write { txn in
+      var record = try #require(try txn.value(for: SequenceNumber(17).keyBytes, in: events))
+      record[record.count - 5] ^= 0x01
+      try txn.put(record, for: SequenceNumber(17).keyBytes, in: events)
+    }
+    let (badStatus, badOutput) = try run([folder.path])
+    #expect(badStatus == 1)
+    #expect(badOutput.hasPrefix("event 17:"))
+  }
+}
