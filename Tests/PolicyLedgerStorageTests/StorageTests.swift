@@ -130,3 +130,56 @@ struct StorageTests {
     #expect(try env.clearStaleReaders() == 0)
   }
 }
+
+/// Tests that need a second process: a small C program against the same liblmdb, compiled with
+/// the system C compiler at test time.
+@Suite("LMDB across processes")
+struct CrossProcessTests {
+  static var compilerAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/cc") }
+
+  static func compile(_ source: String, in folder: TemporaryFolder) throws -> String {
+    let c = folder.child("helper.c")
+    let exe = folder.child("helper")
+    try source.write(toFile: c, atomically: true, encoding: .utf8)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
+    p.arguments = ["-o", exe, c, "-llmdb"]
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0)
+    return exe
+  }
+
+  @Test("reader slots left by a killed process are cleared (mdb_reader_check)", .enabled(if: compilerAvailable))
+  func staleReaderSlotCleared() throws {
+    let tools = TemporaryFolder("cc")
+    let exe = try Self.compile(#"""
+      #include <lmdb.h>
+      #include <stdio.h>
+      #include <unistd.h>
+      int main(int argc, char **argv) {
+        MDB_env *env; MDB_txn *txn;
+        if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 32) || mdb_env_open(env, argv[1], MDB_NOTLS, 0600)) return 2;
+        if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) return 3;
+        printf("reading\n"); fflush(stdout);
+        sleep(60);
+        return 0;
+      }
+      """#, in: tools)
+    let folder = TemporaryFolder("stale")
+    let env = try LMDBEnvironment.open(path: folder.path)
+    _ = try env.database(named: "x", create: true)
+    let reader = Process()
+    reader.executableURL = URL(fileURLWithPath: exe)
+    reader.arguments = [folder.path]
+    let out = Pipe()
+    reader.standardOutput = out
+    try reader.run()
+    let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+    #expect(line.hasPrefix("reading"))
+    #expect(try env.clearStaleReaders() == 0)  // alive: its slot is kept
+    kill(reader.processIdentifier, SIGKILL)
+    reader.waitUntilExit()
+    #expect(try env.clearStaleReaders() == 1)  // dead: its slot is freed
+  }
+}
