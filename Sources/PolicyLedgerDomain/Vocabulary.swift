@@ -229,13 +229,14 @@ public struct TargetRule: Codable, Hashable, Sendable {
   }
 
   /// The target as an absolute number: baseline × factor for a relative rule (43,763 × 1.1 =
-  /// 48,139.3, exactly), the value for an absolute one; `nil` when a relative rule has no baseline.
+  /// 48,139.3, exactly), the value for an absolute one; `nil` when a relative rule has no baseline
+  /// (or the product does not fit in a decimal).
   public func absoluteTarget(baseline: LedgerDecimal?) -> LedgerDecimal? {
     switch rule {
     case .absolute: return value
     case .relative:
       guard let baseline, let factor else { return nil }
-      return baseline * factor
+      return baseline.multiplied(by: factor)
     }
   }
 

@@ -3,7 +3,9 @@
 ///
 /// The ledger keeps numbers exactly as printed in the source: `30` and `30.0` are equal in value
 /// (`==`, `<`, hashing) but keep their own ``description``, which is what the canonical encoding
-/// writes (as a JSON string). Up to 38 significant digits and 18 fraction digits.
+/// writes (as a JSON string). Up to 19 integer digits and 18 fraction digits, so that sums,
+/// differences and comparisons are exact and can never overflow; products and quotients that
+/// would not fit return `nil` (``multiplied(by:)``, ``divided(by:scale:rounding:)``).
 ///
 /// Text form (``init(_:)``): `-?digits(.digits)?`, no exponent, no `+`, no leading zeros before
 /// other digits; thousands separators (`43,763`) and full-width digits (`４３７６３`) are accepted
@@ -16,7 +18,8 @@ public struct LedgerDecimal: Sendable, Hashable, Comparable, CustomStringConvert
 
   /// The largest supported scale (fraction digits).
   public static let maximumScale = 18
-  static let maximumMagnitude: Int128 = 99_999_999_999_999_999_999_999_999_999_999_999_99
+  /// The most integer digits a value may have.
+  public static let maximumIntegerDigits = 19
 
   public init(significand: Int128, scale: Int) {
     precondition(scale >= 0 && scale <= LedgerDecimal.maximumScale, "scale out of range")
@@ -28,7 +31,7 @@ public struct LedgerDecimal: Sendable, Hashable, Comparable, CustomStringConvert
 
   /// Parses the canonical text form, such as `43763`, `24.7`, `-0.05`.
   /// Returns `nil` for anything else (exponents, `+`, commas, leading zeros like `007`,
-  /// `-0`, more than 38 digits or 18 fraction digits).
+  /// `-0`, more than 19 integer digits or 18 fraction digits).
   public init?(_ text: String) {
     var utf8 = Substring(text).utf8[...]
     var negative = false
@@ -47,7 +50,7 @@ public struct LedgerDecimal: Sendable, Hashable, Comparable, CustomStringConvert
       guard byte >= 0x30 && byte <= 0x39 else { return nil }
       if firstDigit == nil { firstDigit = byte }
       if seenDot { fractionDigits += 1 } else { integerDigits += 1 }
-      guard integerDigits + fractionDigits <= 38 else { return nil }
+      guard integerDigits <= LedgerDecimal.maximumIntegerDigits, fractionDigits <= LedgerDecimal.maximumScale else { return nil }
       value = value * 10 + Int128(byte - 0x30)
     }
     guard integerDigits > 0, !(seenDot && fractionDigits == 0), fractionDigits <= LedgerDecimal.maximumScale else { return nil }
@@ -142,16 +145,20 @@ public struct LedgerDecimal: Sendable, Hashable, Comparable, CustomStringConvert
   }
 
   /// The exact product: 43763 × 1.1 = 48139.3. The scales add; past 18 fraction digits the
-  /// product is rounded half away from zero.
-  public static func * (a: LedgerDecimal, b: LedgerDecimal) -> LedgerDecimal {
-    let exact = a.significand * b.significand
-    let scale = a.scale + b.scale
-    if scale <= maximumScale { return LedgerDecimal(significand: exact, scale: scale) }
+  /// product is rounded half away from zero. `nil` when the product has more than 19 integer
+  /// digits.
+  public func multiplied(by other: LedgerDecimal) -> LedgerDecimal? {
+    let (exact, overflow) = significand.multipliedReportingOverflow(by: other.significand)
+    if overflow { return nil }
     var magnitude = exact.magnitude
+    var scale = self.scale + other.scale
     var guardDigit: UInt128 = 0
-    for _ in maximumScale..<scale { guardDigit = magnitude % 10; magnitude /= 10 }
+    while scale > LedgerDecimal.maximumScale { guardDigit = magnitude % 10; magnitude /= 10; scale -= 1 }
     if guardDigit >= 5 { magnitude += 1 }
-    return LedgerDecimal(significand: exact < 0 ? -Int128(magnitude) : Int128(magnitude), scale: maximumScale)
+    var limit: UInt128 = 1
+    for _ in 0..<(LedgerDecimal.maximumIntegerDigits + scale) { limit *= 10 }
+    if magnitude >= limit { return nil }
+    return LedgerDecimal(significand: exact < 0 ? -Int128(magnitude) : Int128(magnitude), scale: scale)
   }
 
   /// How to round to a number of fraction digits.
@@ -162,25 +169,38 @@ public struct LedgerDecimal: Sendable, Hashable, Comparable, CustomStringConvert
     case towardZero
   }
 
-  /// `self ÷ divisor` rounded to `scale` fraction digits.
-  /// - Precondition: `divisor` is not zero.
-  public func divided(by divisor: LedgerDecimal, scale: Int, rounding: RoundingRule = .halfAwayFromZero) -> LedgerDecimal {
-    precondition(!divisor.isZero, "division by zero")
+  /// `self ÷ divisor` rounded to `scale` (0…18) fraction digits; `nil` when `divisor` is zero
+  /// or the quotient has more than 19 integer digits.
+  public func divided(by divisor: LedgerDecimal, scale: Int, rounding: RoundingRule = .halfAwayFromZero) -> LedgerDecimal? {
+    guard !divisor.isZero, (0...LedgerDecimal.maximumScale).contains(scale) else { return nil }
     // (sa·10^-a) / (sb·10^-b) = q·10^-scale  ⇒  q = sa·10^(scale+b-a) / sb, plus one guard digit.
     var numerator = significand.magnitude * 10
     var denominator = divisor.significand.magnitude
     let shift = scale + divisor.scale - self.scale
-    if shift >= 0 { for _ in 0..<shift { numerator *= 10 } } else { for _ in 0..<(-shift) { denominator *= 10 } }
+    for _ in 0..<abs(shift) {
+      if shift > 0 {
+        let (n, overflow) = numerator.multipliedReportingOverflow(by: 10)
+        if overflow { return nil }
+        numerator = n
+      } else {
+        let (d, overflow) = denominator.multipliedReportingOverflow(by: 10)
+        if overflow { return LedgerDecimal(significand: 0, scale: scale) }  // |self| < 10^19 ≪ divisor
+        denominator = d
+      }
+    }
     var q = numerator / denominator
     let guardDigit = q % 10
     q /= 10
     if rounding == .halfAwayFromZero && guardDigit >= 5 { q += 1 }
-    let negative = (significand < 0) != (divisor.significand < 0)
+    var limit: UInt128 = 1
+    for _ in 0..<(LedgerDecimal.maximumIntegerDigits + scale) { limit *= 10 }
+    if q >= limit { return nil }
+    let negative = (significand < 0) != (divisor.significand < 0) && q != 0
     return LedgerDecimal(significand: negative ? -Int128(q) : Int128(q), scale: scale)
   }
 
   /// This value rounded to `scale` fraction digits.
-  public func rounded(scale newScale: Int, rule: RoundingRule = .halfAwayFromZero) -> LedgerDecimal {
+  public func rounded(scale newScale: Int, rule: RoundingRule = .halfAwayFromZero) -> LedgerDecimal? {
     divided(by: LedgerDecimal(1), scale: newScale, rounding: rule)
   }
 
@@ -195,7 +215,7 @@ public struct LedgerDecimal: Sendable, Hashable, Comparable, CustomStringConvert
       throw DecodingError.typeMismatch(LedgerDecimal.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a decimal such as \"43763\" or \"24.7\", got \(raw.typeName)"))
     }
     guard let value = LedgerDecimal(text) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\"\(text)\" is not a decimal; write digits with an optional '.', such as \"43763\" or \"24.7\" (no commas, exponents or '+')"))
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\"\(text)\" is not a decimal; write digits with an optional '.', such as \"43763\" or \"24.7\" (no commas, exponents or '+'; at most 19 digits before the point and 18 after)"))
     }
     self = value
   }

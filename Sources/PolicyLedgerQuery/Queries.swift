@@ -185,13 +185,13 @@ extension CouncilLedger {
 
   /// Change from `base` to `value` as the slide writes it: `9.2%増加` (percent, rounded),
   /// `0.1割減少` (tenths, rounded), `0.9倍` (ratio, cut to one decimal).
-  public static func changeText(from base: LedgerDecimal, to value: LedgerDecimal, terms: ChangeTerms) -> String {
+  public static func changeText(from base: LedgerDecimal, to value: LedgerDecimal, terms: ChangeTerms) -> String? {
     switch terms {
     case .bai:
-      return "\(value.divided(by: base, scale: 1, rounding: .towardZero))倍"
+      return value.divided(by: base, scale: 1, rounding: .towardZero).map { "\($0)倍" }
     case .percent, .wari:
       let scale = LedgerDecimal(terms == .percent ? 100 : 10)
-      let amount = ((value - base) * scale).divided(by: base, scale: 1)
+      guard let amount = (value - base).multiplied(by: scale)?.divided(by: base, scale: 1) else { return nil }
       let word = amount.isNegative ? "減少" : "増加"
       let magnitude = amount.isNegative ? LedgerDecimal(0) - amount : amount
       return "\(magnitude)\(terms == .percent ? "%" : "割")\(word)"

@@ -321,13 +321,21 @@ struct LedgerDecimalTests {
   @Test("arithmetic is exact: the seed's derived targets")
   func arithmetic() throws {
     let d = { LedgerDecimal($0)! }
-    #expect((d("43763") * d("1.1")).description == "48139.3")
-    #expect((d("10150") * d("1.2")).description == "12180.0")
-    #expect((d("452") * d("1.5")).description == "678.0")
+    #expect(d("43763").multiplied(by: d("1.1"))?.description == "48139.3")
+    #expect(d("10150").multiplied(by: d("1.2"))?.description == "12180.0")
+    #expect(d("452").multiplied(by: d("1.5"))?.description == "678.0")
     #expect((d("0.1") + d("0.2")) == d("0.3"))
-    #expect(d("17002").divided(by: d("9856"), scale: 4).description == "1.7250")
-    #expect(d("604").divided(by: d("632"), scale: 1, rounding: .towardZero).description == "0.9")
-    #expect(d("-1").divided(by: d("3"), scale: 2).description == "-0.33")
-    #expect(d("2").divided(by: d("3"), scale: 2).description == "0.67")
+    #expect(d("17002").divided(by: d("9856"), scale: 4)?.description == "1.7250")
+    #expect(d("604").divided(by: d("632"), scale: 1, rounding: .towardZero)?.description == "0.9")
+    #expect(d("-1").divided(by: d("3"), scale: 2)?.description == "-0.33")
+    #expect(d("2").divided(by: d("3"), scale: 2)?.description == "0.67")
+    #expect(d("-0.001").divided(by: d("3"), scale: 1)?.description == "0.0")
+    // Extremes never trap: they give nil.
+    let big = d("9999999999999999999.999999999999999999")
+    #expect(big.multiplied(by: big) == nil)
+    #expect(big.divided(by: d("0.000000000000000001"), scale: 18) == nil)
+    #expect(big.divided(by: d("0"), scale: 1) == nil)
+    #expect(big + big > big)
+    #expect(LedgerDecimal("12345678901234567890") == nil)
   }
 }
