@@ -101,7 +101,7 @@ public final class CouncilLedger: Sendable {
         let validator = Validator(projector: projector, set: live)
         for (index, event) in recorded.enumerated() {
           try validator.validate(entries[index], recorded: event, index: index, in: txn)
-          try projector.project(event, set: live, in: txn)
+          try projector.project(event, decoded: entries[index].event, set: live, in: txn)
         }
         if dryRun { throw DryRunFinished(events: recorded) }
       }

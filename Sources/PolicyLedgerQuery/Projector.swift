@@ -154,9 +154,12 @@ struct Projector {
   /// backdated, or corrects or retracts an earlier one, every current row of the entity from the
   /// affected point on is closed (its `knownTo` set to this event's sequence number) and
   /// rewritten with `knownFrom` = this event: the old answers stay available to known-at queries.
-  func project(_ recorded: RecordedEvent, set: ProjectionSet, in txn: borrowing LMDBWriteTransaction) throws {
+  ///
+  /// - Parameter decoded: The event's typed form when the caller already has it (saves decoding
+  ///   the payload again).
+  func project(_ recorded: RecordedEvent, decoded: CouncilEvent? = nil, set: ProjectionSet, in txn: borrowing LMDBWriteTransaction) throws {
     let s = recorded.sequence
-    let event = try Projector.decode(recorded)
+    let event = try decoded ?? Projector.decode(recorded)
     switch event {
     case .eventCorrected(let c):
       guard let before = try effectiveVersion(of: c.corrects, set: set, in: txn) else { return }
