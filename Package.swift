@@ -98,6 +98,7 @@ let package = Package(
     .testTarget(
       name: "PolicyLedgerCLITests",
       dependencies: [
+        "PolicyLedgerCLI",
         "PolicyLedgerTestSupport",
         .product(name: "SwiftCSV", package: "SwiftCSV"),
       ],

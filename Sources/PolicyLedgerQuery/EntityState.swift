@@ -101,7 +101,8 @@ public struct ObservationRecord: Codable, Hashable, Sendable {
   /// The correction in force, if any.
   public var correction: CorrectionNote?
 
-  /// Orders observations by the period they describe, then by effective date, then by sequence.
+  /// Orders observations by the period they describe (its end), then by effective date, then by
+  /// sequence number.
   var orderKey: (CalendarDay, CalendarDay, UInt64) {
     (period?.last?.firstDay ?? period?.first.firstDay ?? effective.firstDay, effective.firstDay, sequence.rawValue)
   }
@@ -131,11 +132,14 @@ public struct IndicatorState: Codable, Hashable, Sendable {
   public var defined: EffectiveDate
   public var retired: EffectiveDate?
   public var targets: [TargetRecord]
-  /// Every observation in force, in the order of the period it describes.
-  public var observations: [ObservationRecord]
-
-  /// The observation describing the latest period.
-  public var latest: ObservationRecord? { observations.max { $0.orderKey < $1.orderKey } }
+  /// The observation in force describing the latest period (ties: the later effective date,
+  /// then the later event).
+  ///
+  /// The other observations are read from the indicator's stream
+  /// (``CouncilLedger/indicatorHistory(_:knownAt:)``), so that a snapshot stays the same size
+  /// however long the series grows, and a backdated observation of an older period leaves the
+  /// later snapshots as they are.
+  public var latest: ObservationRecord?
 }
 
 /// The state of one entity, by kind.

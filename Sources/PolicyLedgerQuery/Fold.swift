@@ -95,14 +95,13 @@ enum Fold {
       let targets = p.target.map { [TargetRecord(target: $0, targetPeriod: p.targetPeriod, effective: e.effective, sequence: e.original.sequence)] } ?? []
       return .indicator(IndicatorState(id: p.indicator, name: p.name, unit: p.unit, group: p.group, parent: p.parent, breakdown: p.breakdown,
                                        baseline: p.baseline, reference: p.reference, target: p.target, targetPeriod: p.targetPeriod,
-                                       changeTerms: p.changeTerms, defined: e.effective, retired: nil, targets: targets, observations: []))
+                                       changeTerms: p.changeTerms, defined: e.effective, retired: nil, targets: targets, latest: nil))
     case ("indicator", .indicatorObserved(let p)):
       guard var s = state?.indicator else { return state }
       let record = ObservationRecord(value: p.value, unit: p.unit, period: p.period, note: p.note, effective: e.effective,
                                      sequence: e.original.sequence, recordedAt: e.original.recordedAt, actor: e.original.actor,
                                      source: e.original.source, correction: e.correction)
-      let index = s.observations.firstIndex { record.orderKey < $0.orderKey } ?? s.observations.endIndex
-      s.observations.insert(record, at: index)
+      if let latest = s.latest, record.orderKey < latest.orderKey {} else { s.latest = record }
       return .indicator(s)
     case ("indicator", .indicatorTargetRevised(let p)):
       guard var s = state?.indicator else { return state }

@@ -215,20 +215,34 @@ struct Projector {
       }
       return (rows, prior)
     }
+    let current = Dictionary(rows.map { ($0.point, $0) }, uniquingKeysWith: { a, _ in a })
     var points = rows.map(\.point).filter { $0 != removing }
     if let adding { points.append(adding) }
     points.sort { $0.lexicographicallyPrecedes($1) }
-    for row in rows {
+    // The row of a removed point is closed and not replaced.
+    if let removing, let row = current[removing] {
       try txn.put(s.keyBytes + Array(row.stateBytes), for: row.key, in: set.snapshots)
     }
+    // Past the points this event adds or removes, a row whose refolded state equals its stored
+    // state ends the work: every later row was folded from that same state, so it is unchanged
+    // too. (A backdated observation of an old period rewrites nothing after itself.)
+    let lastChanged = [removing, adding].compactMap { $0 }.max { $0.lexicographicallyPrecedes($1) }
     var state = prior
     for point in points {
       let sequence = SequenceNumber(keyBytes: point, at: 4)
       guard let event = try known[sequence] ?? effectiveVersion(of: sequence, set: set, in: txn) else { continue }
       state = Fold.apply(event, to: state, entity: entity)
-      guard let state else { continue }
-      try txn.put(SnapshotKey.current.bigEndianBytes + (try state.encoded()),
-                  for: SnapshotKey.key(entity, point: point, knownFrom: s.rawValue), in: set.snapshots)
+      guard let state else {
+        // The entity does not exist at this point any more (its creation was retracted).
+        if let row = current[point] { try txn.put(s.keyBytes + Array(row.stateBytes), for: row.key, in: set.snapshots) }
+        continue
+      }
+      let encoded = try state.encoded()
+      if let row = current[point] {
+        if let lastChanged, lastChanged.lexicographicallyPrecedes(point), row.stateBytes.elementsEqual(encoded) { return }
+        try txn.put(s.keyBytes + Array(row.stateBytes), for: row.key, in: set.snapshots)
+      }
+      try txn.put(SnapshotKey.current.bigEndianBytes + encoded, for: SnapshotKey.key(entity, point: point, knownFrom: s.rawValue), in: set.snapshots)
     }
   }
 }

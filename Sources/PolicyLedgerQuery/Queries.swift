@@ -159,7 +159,7 @@ extension CouncilLedger {
   public func indicators(asOf day: CalendarDay?, knownAt: KnowledgeTime = .latest) throws -> [IndicatorState] {
     try all("indicator", asOf: day, knownAt: knownAt) { $0.indicator }
       .filter { $0.retired == nil }
-      .sorted { ($0.group ?? "~", $0.defined.firstDay, $0.id) < ($1.group ?? "~", $1.defined.firstDay, $1.id) }
+      .sorted { ($0.group ?? "\u{10FFFF}", $0.defined.firstDay, $0.id) < ($1.group ?? "\u{10FFFF}", $1.defined.firstDay, $1.id) }
   }
 
   /// Progress of every indicator series as of `day`: baseline, latest value, target as an
@@ -295,8 +295,9 @@ extension CouncilLedger {
     }
     compare("indicator", a.indicators, b.indicators, id: \.id) { o, n in
       var d: [String] = []
-      let oldSeqs = Set(o.observations.map(\.sequence))
-      for obs in n.observations where !oldSeqs.contains(obs.sequence) { d.append("observed \(obs.value)\(obs.unit.rawValue)" + (obs.period.map { " for \($0)" } ?? "")) }
+      if o.latest != n.latest, let obs = n.latest {
+        d.append("latest \(obs.value)\(obs.unit.rawValue)" + (obs.period.map { " for \($0)" } ?? ""))
+      }
       if o.target != n.target { d.append("target revised") }
       if o.retired != n.retired { d.append("retired") }
       return d.isEmpty && o != n ? ["details changed"] : d

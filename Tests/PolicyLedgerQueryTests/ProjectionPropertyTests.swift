@@ -108,7 +108,7 @@ func naiveState(of entity: StreamID, asOf day: CalendarDay, knownThrough: UInt64
 /// Correction notes carry the correcting event's clock; the naive fold leaves them out.
 func withoutCorrectionNotes(_ s: EntityState?) -> EntityState? {
   guard case .indicator(var i)? = s else { return s }
-  i.observations = i.observations.map { var o = $0; o.correction = nil; return o }
+  i.latest?.correction = nil
   return .indicator(i)
 }
 

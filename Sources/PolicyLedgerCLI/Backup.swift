@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import PolicyLedgerDomain
+import PolicyLedgerEventLog
+import PolicyLedgerQuery
+import PolicyLedgerStorage
+
+extension PolicyLedger {
+  /// `backup PATH`: a hot, compacted, verified copy.
+  struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Copy the ledger into a new folder while it is in use (compacted), then verify the copy.",
+      discussion: """
+        The folder is created; an existing folder must be empty. The copy is opened read-only, its hash chain \
+        verified, and its head checked against the source's head at copy time. Never copy a live data.mdb with cp.
+        """)
+
+    @Argument(help: ArgumentHelp("A new (or empty) folder for the copy.", valueName: "path"), completion: .directory)
+    var destination: String
+    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+      let source = try ledger.openForReading()
+      try Backup.prepare(destination)
+      let before = try source.log.head()
+      do { try source.log.environment.copy(to: destination) } catch { throw Failure.storage(error) }
+      let after = try source.log.head()
+      var options = EventLog.Options()
+      options.readOnly = true
+      options.create = false
+      let copy = try CouncilLedger.open(at: destination, options: options)
+      let report = try copy.log.verify(extending: before)
+      if let failure = report.failure {
+        throw Failure(.ioError, "the backup at \(destination) does not verify: event \(failure.sequence): \(failure.reason)")
+      }
+      let copied = report.head
+      if before == after && copied != before {
+        throw Failure(.ioError, "the backup's head \(copied?.description ?? "(empty)") differs from the source's head \(before?.description ?? "(empty)") at copy time")
+      }
+      let table = TextTable(["ledger", "path", "head"], rows: [
+        [Cell("source"), Cell(source.log.path), Cell.optional(before?.description)],
+        [Cell("backup"), Cell(destination), Cell.optional(copied?.description)],
+      ])
+      let json = JSON.object(["source": .string(source.log.path), "backup": .string(destination), "sourceHead": .optional(before?.description),
+                              "backupHead": .optional(copied?.description), "eventsVerified": .integer(report.eventsChecked), "valid": .bool(true)])
+      Report(caption: ["Backed up \(report.eventsChecked) events to \(destination) and verified the copy: its head equals the source's."],
+             table: table, json: json).emit(output.format)
+    }
+
+    /// Creates the destination folder, or checks that an existing one is empty.
+    static func prepare(_ path: String) throws {
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else { throw Failure(.usage, "\(path) is a file; back up into a new or empty folder") }
+        let contents: [String]
+        do { contents = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+          throw Failure(.ioError, "cannot read the folder \(path): \(Failure.reason(error))")
+        }
+        if !contents.isEmpty { throw Failure(.usage, "\(path) exists and is not empty; back up into a new or empty folder") }
+        return
+      }
+      do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      } catch {
+        throw Failure(.ioError, "cannot create the folder \(path): \(Failure.reason(error))")
+      }
+    }
+  }
+}

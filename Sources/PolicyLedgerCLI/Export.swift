@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import PolicyLedgerDomain
+import PolicyLedgerEventLog
+import PolicyLedgerQuery
+
+extension PolicyLedger {
+  /// `export`: every event, as NDJSON (re-importable) or CSV (for spreadsheets).
+  struct Export: ParsableCommand {
+    enum ExportFormat: String, ExpressibleByArgument, CaseIterable, Sendable { case ndjson, csv }
+
+    static let configuration = CommandConfiguration(
+      abstract: "Write every event, in order: NDJSON (the import format, with seq, recorded, streams, prev and hash) or CSV.",
+      discussion: """
+        CSV has one row per event with the columns seq, recorded, effective, type, actor, source, streams, \
+        payload (JSON), hash; RFC 4180 quoting; a cell starting with = + - @ TAB or CR is prefixed with ' \
+        so that a spreadsheet cannot run it as a formula.
+        """)
+
+    @Option(help: ArgumentHelp("ndjson (default) or csv.", valueName: "format"))
+    var format: ExportFormat = .ndjson
+    @Option(help: ArgumentHelp("Write to this file (replaced when it exists) instead of standard output.", valueName: "file"), completion: .file())
+    var output: String?
+    @OptionGroup var ledger: LedgerOptions
+
+    func run() throws {
+      let ledger = try ledger.openForReading()
+      var sink = try ExportSink(path: output)
+      var count = 0
+      do {
+        if format == .csv { try sink.write(CSV.row(["seq", "recorded", "effective", "type", "actor", "source", "streams", "payload", "hash"])) }
+        try ledger.log.forEachEvent { event in
+          count += 1
+          switch format {
+          case .ndjson:
+            try sink.write(String(decoding: try NDJSON.exportLine(event), as: UTF8.self) + "\n")
+          case .csv:
+            let payload = String(decoding: try event.payload.canonicalBytes(), as: UTF8.self)
+            try sink.write(CSV.row([event.sequence.description, event.recordedAt.description, event.effective.description, event.type,
+                                    event.actor, event.source ?? "", event.streams.map(\.rawValue).joined(separator: " "), payload, event.hash.description]))
+          }
+          return true
+        }
+        try sink.finish()
+      } catch {
+        sink.abandon()
+        throw error
+      }
+      if let output { Console.note("Exported \(count) events to \(output).") }
+    }
+  }
+}
+
+/// Standard output, or a file written beside its final name and renamed into place at the end.
+struct ExportSink {
+  let path: String?
+  private let temporary: String?
+  private let handle: FileHandle?
+  private var buffer = ""
+
+  init(path: String?) throws {
+    self.path = path
+    guard let path else { temporary = nil; handle = nil; return }
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      throw Failure(.usage, "--output \(path) is a folder; give a file name")
+    }
+    let temporary = path + ".partial-\(getpid())"
+    guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o644]),
+          let handle = FileHandle(forWritingAtPath: temporary) else {
+      throw Failure(.ioError, "cannot write \(path): \(String(cString: strerror(errno)).lowercased())")
+    }
+    self.temporary = temporary
+    self.handle = handle
+  }
+
+  mutating func write(_ text: String) throws {
+    buffer += text
+    if buffer.utf8.count >= 1 << 20 { try flush() }
+  }
+
+  private mutating func flush() throws {
+    defer { buffer = "" }
+    guard let handle else { Console.out(buffer); return }
+    do { try handle.write(contentsOf: Data(buffer.utf8)) } catch {
+      throw Failure(.ioError, "cannot write \(path ?? "the export"): \(Failure.reason(error))")
+    }
+  }
+
+  mutating func finish() throws {
+    try flush()
+    guard let handle, let temporary, let path else { fflush(nil); return }
+    do { try handle.synchronize(); try handle.close() } catch {
+      throw Failure(.ioError, "cannot write \(path): \(Failure.reason(error))")
+    }
+    if rename(temporary, path) != 0 {
+      throw Failure(.ioError, "cannot write \(path): \(String(cString: strerror(errno)).lowercased())")
+    }
+  }
+
+  func abandon() {
+    try? handle?.close()
+    if let temporary { try? FileManager.default.removeItem(atPath: temporary) }
+  }
+}

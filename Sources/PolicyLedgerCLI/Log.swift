@@ -1,0 +1,45 @@
+import ArgumentParser
+import PolicyLedgerDomain
+import PolicyLedgerEventLog
+import PolicyLedgerQuery
+
+extension PolicyLedger {
+  /// `log`: the event log in order.
+  struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "The event log in sequence order: seq, effective date, recorded-at (UTC), actor, type, short hash.")
+
+    @Option(help: ArgumentHelp("The first sequence number to show.", valueName: "n"))
+    var from: UInt64 = 1
+    @Option(help: ArgumentHelp("Show at most this many events.", valueName: "n"))
+    var limit: Int?
+    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var output: FormatOptions
+
+    func validate() throws {
+      if from == 0 { throw ValidationError("--from counts events from 1.") }
+      if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more.") }
+    }
+
+    func run() throws {
+      let ledger = try ledger.openForReading()
+      var events: [RecordedEvent] = []
+      try ledger.log.forEachEvent(from: SequenceNumber(from)) { event in
+        events.append(event)
+        return limit.map { events.count < $0 } ?? true
+      }
+      var table = TextTable([.init("seq", alignRight: true), .init("effective"), .init("recorded (UTC)"), .init("actor"), .init("type"), .init("hash")])
+      for e in events {
+        table.append([Cell(e.sequence.description), Cell(e.effective.description), Cell(e.recordedAt.tableText, raw: e.recordedAt.description),
+                      Cell(e.actor), Cell(e.type), Cell(String(e.hash.description.prefix(12)), raw: e.hash.description)])
+      }
+      let json = JSON.array(events.map { e in
+        .fields(["seq": .integer(e.sequence.rawValue), "effective": .string(e.effective.description), "recorded": .string(e.recordedAt.description),
+                 "actor": .string(e.actor), "type": .string(e.type), "hash": .string(e.hash.description),
+                 "streams": .strings(e.streams.map(\.rawValue)), "source": .optional(e.source)])
+      })
+      let head = try ledger.log.head()
+      Report(caption: ["\(events.count) events shown of \(head?.sequence.rawValue ?? 0) in \(ledger.log.path)."], table: table, json: json).emit(output.format)
+    }
+  }
+}

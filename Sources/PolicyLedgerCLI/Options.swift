@@ -1,0 +1,188 @@
+import ArgumentParser
+import Foundation
+import PolicyLedgerDomain
+import PolicyLedgerEventLog
+import PolicyLedgerQuery
+
+/// Where the ledger is: `--ledger PATH`, else `$POLICY_LEDGER_PATH`, else `./policy-ledger`.
+struct LedgerOptions: ParsableArguments {
+  /// The documented default: a folder in the current directory.
+  static let defaultPath = "./policy-ledger"
+  static let environmentVariable = "POLICY_LEDGER_PATH"
+
+  @Option(
+    name: .customLong("ledger"),
+    help: ArgumentHelp("The ledger folder. Default: $POLICY_LEDGER_PATH, else ./policy-ledger.", valueName: "path"),
+    completion: .directory)
+  var path: String?
+
+  /// The folder this command uses.
+  var resolvedPath: String {
+    if let path, !path.isEmpty { return path }
+    if let value = ProcessInfo.processInfo.environment[LedgerOptions.environmentVariable], !value.isEmpty { return value }
+    return LedgerOptions.defaultPath
+  }
+
+  /// Opens the ledger read-only; never creates anything.
+  /// - Throws: ``Failure`` 66 when there is no ledger at the path.
+  func openForReading() throws -> CouncilLedger {
+    let path = resolvedPath
+    guard FileManager.default.fileExists(atPath: path) else { throw Failure.noLedger(path) }
+    var options = EventLog.Options()
+    options.readOnly = true
+    options.create = false
+    return try CouncilLedger.open(at: path, options: options)
+  }
+
+  /// Opens an existing ledger for writing (for `check`, which keeps scratch tables beside the
+  /// projections); never creates one.
+  func openExistingForWriting() throws -> CouncilLedger {
+    let path = resolvedPath
+    guard FileManager.default.fileExists(atPath: path) else { throw Failure.noLedger(path) }
+    var options = EventLog.Options()
+    options.create = false
+    return try CouncilLedger.open(at: path, options: options)
+  }
+
+  /// Whether a ledger folder with data exists at the path.
+  var ledgerExists: Bool { FileManager.default.fileExists(atPath: resolvedPath + "/data.mdb") }
+
+  /// Runs `body` with the ledger opened for writing, creating the folder (and its parents) when
+  /// missing. When this call created the folder and nothing was recorded in it, the folder is
+  /// removed again if `body` fails, so a rejected first import leaves no empty ledger behind.
+  func withWritableLedger<R>(_ body: (CouncilLedger) throws -> R) throws -> R {
+    let path = resolvedPath
+    var isDirectory: ObjCBool = false
+    let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    if existed && !isDirectory.boolValue {
+      throw Failure(.noInput, "\(path) is a file, not a ledger folder; give --ledger a folder")
+    }
+    if !existed {
+      do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      } catch {
+        throw Failure(.ioError, "cannot create the ledger folder \(path): \(Failure.reason(error))")
+      }
+    }
+    var opened: CouncilLedger?
+    do {
+      let ledger = try CouncilLedger.open(at: path)
+      opened = ledger
+      return try body(ledger)
+    } catch {
+      if !existed && LedgerOptions.holdsNoEvents(opened) {
+        try? FileManager.default.removeItem(atPath: path)
+      }
+      throw error
+    }
+  }
+}
+
+extension LedgerOptions {
+  /// True when `ledger` was never opened, or is open and certainly empty.
+  static func holdsNoEvents(_ ledger: CouncilLedger?) -> Bool {
+    guard let ledger else { return true }
+    do { return try ledger.log.head() == nil } catch { return false }
+  }
+}
+
+/// How read commands print: an aligned table, JSON or CSV.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+  case table, json, csv
+}
+
+struct FormatOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("Output format: table (aligned, for people), json or csv.", valueName: "format"))
+  var format: OutputFormat = .table
+}
+
+/// The two clocks of a question: `--as-of` (valid time) and `--known-at` (transaction time).
+struct TimeOptions: ParsableArguments {
+  @Option(
+    name: .customLong("as-of"),
+    help: ArgumentHelp(
+      "The date to ask about (valid time). Default: today in Japan (UTC+9); history and audit list every event unless it is given.",
+      discussion: "Any form: 2020-03-26, 令和２年３月２６日, R2.3.26, 2020年度, FY2020, 2020年6月上旬, 2019年8月頃, 平成31年4月. A coarse date counts from the first day of its period.",
+      valueName: "date"))
+  var asOf: Checked<EffectiveDate>?
+
+  @Option(
+    name: .customLong("known-at"),
+    help: ArgumentHelp(
+      "Ask what the ledger knew at this moment (transaction time), or seq:N for as known through event N.",
+      discussion: "A moment such as 2026-11-29T12:00:00Z or 2026-11-29 21:00 (Japan time), or a date (the end of that day, Japan time).",
+      valueName: "moment"))
+  var knownAt: Checked<KnowledgeArgument>?
+
+  func validate() throws {
+    _ = try asOf?.value("--as-of")
+    _ = try knownAt?.value("--known-at")
+  }
+
+  /// The date asked about: `--as-of`, or today in Japan.
+  func date() throws -> EffectiveDate {
+    if let asOf { return try asOf.value("--as-of") }
+    return .day(TimeOptions.todayInJapan())
+  }
+
+  /// The day as-of questions count from (a coarse date's first day).
+  func day() throws -> CalendarDay { try date().firstDay }
+
+  func knowledge() throws -> KnowledgeTime {
+    try knownAt?.value("--known-at").time ?? .latest
+  }
+
+  /// A line for the top of a table: `As of 2020-04-01 (FY2020, counted from its first day)`.
+  func caption() throws -> String {
+    let date = try date()
+    var text = "As of \(date.firstDay)"
+    if date.precision != .day || date.isApproximate {
+      text += " (\(date.japaneseDescription) = \(date), counted from its first day)"
+    } else if asOf == nil {
+      text += " (today in Japan)"
+    }
+    switch try knowledge() {
+    case .latest: break
+    case .moment(let t): text += ", as known at \(t)"
+    case .through(let s): text += ", as known through event \(s)"
+    }
+    return text
+  }
+
+  /// Today's date in Japan (UTC+9), where the council sits.
+  static func todayInJapan() -> CalendarDay {
+    LedgerTimestamp(microseconds: LedgerTimestamp.now().microseconds + 9 * 3_600_000_000).utcDay
+  }
+}
+
+/// Who records an event, its source, and the optimistic-concurrency check.
+struct EntryOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("Where the fact comes from: a document and slide, a URL.", valueName: "text"))
+  var source: String?
+
+  @Option(help: ArgumentHelp("Who records it. Default: the OS user.", valueName: "name"))
+  var actor: String?
+
+  @Option(
+    name: .customLong("expected-version"),
+    help: ArgumentHelp("Fail unless the event's main stream has exactly N events (none: it must not exist yet).", valueName: "n|none"))
+  var expectedVersion: Checked<ExpectedVersionArgument>?
+
+  func validate() throws {
+    _ = try expectedVersion?.value("--expected-version")
+    if let actor, actor.trimmingCharacters(in: .whitespaces).isEmpty {
+      throw ValidationError("--actor cannot be empty.")
+    }
+  }
+
+  /// `--actor`, else the OS user.
+  var resolvedActor: String { actor ?? EntryOptions.osUser }
+
+  static var osUser: String {
+    if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name, let text = String(validatingCString: name), !text.isEmpty {
+      return text
+    }
+    if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
+    return "uid-\(geteuid())"
+  }
+}

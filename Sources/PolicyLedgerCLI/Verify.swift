@@ -1,0 +1,118 @@
+import ArgumentParser
+import PolicyLedgerDomain
+import PolicyLedgerEventLog
+import PolicyLedgerQuery
+
+extension PolicyLedger {
+  /// `verify`: walk the hash chain.
+  struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Check the hash chain from the first event to the last; exit 1 naming the first bad event.",
+      discussion: """
+        With --digest SEQ:HEX (as `policy-ledger digest` printed it earlier) also check that the ledger still \
+        extends that digest: nothing up to that event was rewritten.
+        """)
+
+    @Option(help: ArgumentHelp("A digest noted earlier that the ledger must still extend.", valueName: "seq:hex"))
+    var digest: Checked<LedgerDigest>?
+    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var output: FormatOptions
+
+    func validate() throws { _ = try digest?.value("--digest") }
+
+    func run() throws {
+      let ledger = try ledger.openForReading()
+      let given = try digest?.value("--digest")
+      let report = try ledger.log.verify(extending: given)
+      try Verify.emit(report, digest: given, format: output.format)
+    }
+
+    static func emit(_ report: VerificationReport, digest: LedgerDigest?, format: OutputFormat) throws {
+      let table = TextTable(["result", "events checked", "head"], rows: [[
+        Cell(report.isValid ? "valid" : "INVALID at event \(report.failure!.sequence)", raw: report.isValid ? "valid" : "invalid"),
+        Cell(String(report.eventsChecked)), Cell.optional(report.head?.description),
+      ]])
+      var caption: [String] = []
+      if report.isValid {
+        caption.append("The hash chain of \(report.eventsChecked) events is intact.")
+        if let digest { caption.append("The ledger extends the digest \(digest).") }
+      } else {
+        caption.append("Checked \(report.eventsChecked) events before the first failure.")
+      }
+      let json = JSON.fields([
+        "valid": .bool(report.isValid), "eventsChecked": .integer(report.eventsChecked), "head": .optional(report.head?.description),
+        "digest": digest.map { .string($0.description) },
+        "failure": report.failure.map { .object(["sequence": .integer($0.sequence.rawValue), "reason": .string($0.reason)]) } ?? .null,
+      ])
+      Report(caption: caption, table: table, json: json).emit(format)
+      if let failure = report.failure {
+        Console.error("verification failed at event \(failure.sequence): \(failure.reason)")
+        throw ExitCode(Failure.Status.problemFound.rawValue)
+      }
+    }
+  }
+
+  /// `digest`: the head as `SEQ:HEX`.
+  struct Digest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Print the ledger's head as SEQ:HEX: note it, and later `verify --digest` proves nothing up to it was rewritten.")
+
+    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+      let ledger = try ledger.openForReading()
+      guard let head = try ledger.log.head() else {
+        throw Failure(.noInput, "the ledger at \(ledger.log.path) holds no events, so it has no digest yet")
+      }
+      switch output.format {
+      case .table: Console.line(head.description)
+      case .json: Console.out(JSON.object(["digest": .string(head.description), "seq": .integer(head.sequence.rawValue), "hash": .string(head.hash.description)]).rendered())
+      case .csv: Console.out(TextTable(["digest", "seq", "hash"], rows: [[Cell(head.description), Cell(head.sequence.description), Cell(head.hash.description)]]).csv())
+      }
+    }
+  }
+
+  /// `rebuild`: drop and replay the projections.
+  struct Rebuild: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Drop the projections (read models) and replay every event into them.",
+      discussion: "Run it after an interrupted rebuild, or when `check` reports differences. The event log itself is not changed.")
+
+    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+      let count = try ledger.withWritableLedger { try $0.rebuildProjections() }
+      Report(caption: ["Rebuilt the projections from \(count) events."], table: TextTable(["events replayed"], rows: [[Cell(String(count))]]),
+             json: .object(["replayed": .integer(count)])).emit(output.format)
+    }
+  }
+
+  /// `check`: projections against a fresh replay.
+  struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Compare the stored projections with a fresh replay of the log; exit 1 listing the differences.")
+
+    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var output: FormatOptions
+
+    func run() throws {
+      let ledger = try ledger.openExistingForWriting()
+      let differences = try ledger.checkProjections()
+      let events = try ledger.log.head()?.sequence.rawValue ?? 0
+      var table = TextTable(["database", "key", "problem"])
+      for d in differences { table.append([Cell(d.database), Cell(d.key), Cell(d.problem)]) }
+      let caption = differences.isEmpty
+        ? "The projections equal a fresh replay of \(events) events."
+        : "The projections differ from a fresh replay of \(events) events in \(differences.count) places" + (differences.count >= 100 ? " (the first 100 shown)" : "") + "."
+      let json = JSON.object(["consistent": .bool(differences.isEmpty), "events": .integer(events),
+                              "differences": .array(differences.map { .object(["database": .string($0.database), "key": .string($0.key), "problem": .string($0.problem)]) })])
+      Report(caption: [caption], table: table, json: json, omitsEmptyTable: true).emit(output.format)
+      if !differences.isEmpty {
+        Console.error("the projections differ from a fresh replay in \(differences.count) places; run `policy-ledger rebuild`")
+        throw ExitCode(Failure.Status.problemFound.rawValue)
+      }
+    }
+  }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import PolicyLedgerStorage
+import PolicyLedgerTestSupport
+import Testing
+
+@Suite("policy-ledger never crashes on bad input")
+struct BadInputTests {
+  @Test("import refuses empty, huge-line, non-UTF-8, binary, prose and non-regular input with one clear line")
+  func badFiles() throws {
+    let folder = TemporaryFolder("cli-bad-input")
+    let ledger = folder.child("ledger")
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+      let path = folder.child(name)
+      try Data(bytes).write(to: URL(fileURLWithPath: path))
+      return path
+    }
+    let empty = try write("empty.ndjson", [])
+    expectFailure(try cli(["import", empty, "--ledger", ledger]), status: 65, mentioning: ["empty.ndjson", "empty"])
+
+    let huge = try write("huge.ndjson", Array(#"{"type":""#.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 10 << 20) + Array(#""}"#.utf8) + [0x0A])
+    expectFailure(try cli(["import", huge, "--ledger", ledger]), status: 65, mentioning: ["huge.ndjson line 1", "bytes long"])
+
+    let line = #"{"type":"body.established","effective":"2020","payload":{"body":"x","kind":"council","name":{"ja":"#
+    let latin1 = try write("latin1.ndjson", Array(line.utf8) + [0x22, 0xE9, 0x22] + Array("}}}\n".utf8))
+    expectFailure(try cli(["import", latin1, "--ledger", ledger]), status: 65, mentioning: ["latin1.ndjson line 1", "not valid UTF-8", "0xE9"])
+
+    let png = try write("picture.ndjson", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0, 1, 0])
+    expectFailure(try cli(["import", png, "--ledger", ledger]), status: 65, mentioning: ["line 1", "PNG image", "not NDJSON"])
+
+    let prose = try write("notes.txt", Array("The council met on 26 March.\nNothing else happened.\n".utf8))
+    expectFailure(try cli(["import", prose, "--ledger", ledger]), status: 65, mentioning: ["notes.txt line 1", "not valid JSON"])
+
+    let blank = try write("blank.ndjson", Array("\n  \n\t\n".utf8))
+    expectFailure(try cli(["import", blank, "--ledger", ledger]), status: 65, mentioning: ["no events"])
+
+    expectFailure(try cli(["import", folder.path, "--ledger", ledger]), status: 66, mentioning: ["is a folder", "not a regular file"])
+    expectFailure(try cli(["import", folder.child("absent.ndjson"), "--ledger", ledger]), status: 66, mentioning: ["no file at", "absent.ndjson"])
+    expectFailure(try cli(["import", "-", "--ledger", ledger], stdin: Data()), status: 65, mentioning: ["standard input", "empty"])
+    // None of these created a ledger.
+    #expect(!FileManager.default.fileExists(atPath: ledger))
+    // Standard input works for good data.
+    let piped = try cli(["import", "-", "--ledger", ledger], stdin: try Data(contentsOf: URL(fileURLWithPath: seedFixturePath)))
+    #expect(piped.status == 0, "\(piped)")
+  }
+
+  @Test("read commands on a missing ledger exit 66 and create nothing; bad flags exit 64")
+  func missingLedger() throws {
+    let folder = TemporaryFolder("cli-missing")
+    let path = folder.child("nowhere")
+    for command in [["members", "basic-plan-panel"], ["bodies"], ["progress"], ["state"], ["log"], ["verify"], ["digest"], ["export"], ["check"],
+                    ["history", "young-faculty"], ["audit", "csti"], ["decisions"], ["indicators"], ["diff", "--from", "2020-01-01"]] {
+      expectFailure(try cli(command + ["--ledger", path]), status: 66, mentioning: ["no ledger at \(path)"])
+    }
+    #expect(!FileManager.default.fileExists(atPath: path))
+    // A folder that holds no ledger is not a ledger either.
+    expectFailure(try cli(["state", "--ledger", folder.path]), status: 66, mentioning: ["no ledger at"])
+    expectFailure(try cli(["members"]), status: 64, mentioning: ["<body>"])
+    expectFailure(try cli(["progress", "--format", "xml"]), status: 64, mentioning: ["xml", "table"])
+    expectFailure(try cli(["no-such-command"]), status: 64, mentioning: ["no-such-command"])
+    expectFailure(try cli(["log", "--limit", "0", "--ledger", path]), status: 64, mentioning: ["--limit"])
+  }
+
+  @Test("a read-only ledger: reading works, record fails with exit 74")
+  func readOnlyLedger() throws {
+    let seed = try SeedLedger("read-only")
+    let copy = seed.folder.child("read-only-copy")
+    try FileManager.default.copyItem(atPath: seed.path, toPath: copy)
+    var prefix: [String] = []
+    if geteuid() == 0 {
+      // Root ignores file permissions: run as nobody on a copy nobody owns.
+      guard let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+        Issue.record("setpriv is missing: the read-only ledger check could not run as an unprivileged user")
+        return
+      }
+      let chown = Process()
+      chown.executableURL = URL(fileURLWithPath: "/bin/chown")
+      chown.arguments = ["-R", "65534:65534", copy]
+      try chown.run()
+      chown.waitUntilExit()
+      #expect(chown.terminationStatus == 0)
+      prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    }
+    let chmod = Process()
+    chmod.executableURL = URL(fileURLWithPath: "/bin/chmod")
+    chmod.arguments = ["-R", "a-w", copy]
+    try chmod.run()
+    chmod.waitUntilExit()
+    defer {
+      // Let the temporary folder be removed.
+      _ = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+w", copy]).waitUntilExit()
+    }
+    let members = try cli(["members", "basic-plan-panel", "--as-of", "2020-03-26", "--ledger", copy], prefix: prefix)
+    #expect(members.status == 0, "\(members)")
+    #expect(tableRows(members.stdout).count == 19)
+    #expect(try cli(["verify", "--ledger", copy], prefix: prefix).status == 0)
+    let record = try cli(["record", "body-dissolved", "--body", "cabinet", "--effective", "2030", "--ledger", copy], prefix: prefix)
+    expectFailure(record, status: 74, mentioning: ["permission denied", "read-only"])
+    let importing = try cli(["import", seedFixturePath, "--ledger", copy], prefix: prefix)
+    expectFailure(importing, status: 74, mentioning: ["permission denied"])
+    #expect(try cli(["digest", "--ledger", copy], prefix: prefix).stdout.hasPrefix("96:"))
+  }
+
+  @Test("--help, --version, shell completion and the demo")
+  func helpAndDemo() throws {
+    let help = try cli(["--help"])
+    #expect(help.status == 0)
+    for needle in ["EXIT STATUS", "64", "65", "66", "74", "POLICY_LEDGER_PATH", "--generate-completion-script", "members", "progress"] {
+      #expect(help.stdout.contains(needle), "\(needle)")
+    }
+    let recordHelp = try cli(["record", "member-appointed", "--help"])
+    #expect(recordHelp.status == 0)
+    #expect(recordHelp.stdout.contains("--affiliation"))
+    #expect(recordHelp.stdout.contains("--expected-version"))
+    #expect(try cli(["progress", "--help"]).stdout.contains("--known-at"))
+    let version = try cli(["--version"])
+    #expect(version.status == 0)
+    #expect(version.stdout.contains("policy-ledger"))
+    let completion = try cli(["--generate-completion-script", "bash"])
+    #expect(completion.status == 0)
+    #expect(completion.stdout.contains("policy-ledger"))
+
+    let demo = try cli(["demo"], directory: repositoryRoot)
+    #expect(demo.status == 0, "\(demo)")
+    for needle in ["上山 隆大", "as of 2014-04-30: 総合科学技術会議", "as of 2014-05-01: 総合科学技術・イノベーション会議", "43,153人", "48,139.3人", "valid: 96 events checked", "digest: 96:", "deleted"] {
+      #expect(demo.stdout.contains(needle), "\(needle)")
+    }
+    // Found from the executable's folder too, when the current folder is elsewhere.
+    let elsewhere = TemporaryFolder("cli-demo")
+    #expect(try cli(["demo"], directory: elsewhere.path).status == 0)
+    expectFailure(try cli(["demo", "--fixture", elsewhere.child("none.ndjson")], directory: elsewhere.path), status: 66, mentioning: ["no file at"])
+  }
+}
+
+@Suite("policy-ledger finds damage")
+struct DamageTests {
+  @Test("check exits 1 listing a projection that differs from a replay; rebuild repairs it")
+  func damagedProjection() throws {
+    let seed = try SeedLedger("damaged-projection")
+    try damage(seed.path) { txn in
+      let entities = try #require(try txn.database(named: "proj.entities", create: false))
+      let key = try #require(try txn.withCursor(entities) { try $0.first()?.key })
+      #expect(try txn.delete(key, in: entities))
+    }
+    let check = try seed.run(["check"])
+    expectFailure(check, status: 1, mentioning: ["the projections differ from a fresh replay in 1 places", "policy-ledger rebuild"])
+    #expect(tableRows(check.stdout).count == 1)
+    #expect(tableRows(check.stdout).first?.contains("missing from the stored projections") == true)
+    let json = try seed.run(["check", "--format", "json"])
+    #expect(json.status == 1)
+    #expect(try json.object()["consistent"] as? Bool == false)
+    #expect(try seed.run(["rebuild"]).status == 0)
+    #expect(try seed.run(["check"]).status == 0)
+  }
+
+  @Test("verify exits 1 naming the first event whose bytes were changed")
+  func damagedEvent() throws {
+    let seed = try SeedLedger("damaged-event")
+    let digest = try seed.digest()
+    try damage(seed.path) { txn in
+      let events = try #require(try txn.database(named: "events", create: false))
+      let key: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 5]
+      var record = try #require(try txn.value(for: key, in: events))
+      // Change one byte of the event's canonical bytes (after the 65-byte header): 1996 → 1997 style.
+      let index = try #require(record.indices.dropFirst(65).first { record[$0] == UInt8(ascii: "0") })
+      record[index] = UInt8(ascii: "1")
+      try txn.put(record, for: key, in: events)
+    }
+    let verify = try seed.run(["verify"])
+    expectFailure(verify, status: 1, mentioning: ["verification failed at event 5", "changed"])
+    #expect(verify.stdout.contains("Checked 4 events"))
+    let report = try seed.run(["verify", "--format", "json"])
+    #expect(report.status == 1)
+    let object = try report.object()
+    #expect(object["valid"] as? Bool == false)
+    #expect((object["failure"] as? [String: Any])?["sequence"] as? Int == 5)
+    #expect(try seed.run(["verify", "--digest", digest]).status == 1)
+  }
+
+  /// Opens the ledger's LMDB environment directly and changes it behind the ledger's back.
+  func damage(_ path: String, _ change: (borrowing LMDBWriteTransaction) throws -> Void) throws {
+    let environment = try LMDBEnvironment.open(path: path)
+    try environment.write { txn in try change(txn) }
+  }
+}
+
+@Suite("policy-ledger import size limit")
+struct SizeLimitTests {
+  @Test("a file larger than 512 MiB is refused before it is read")
+  func tooLarge() throws {
+    let folder = TemporaryFolder("cli-too-large")
+    let path = folder.child("huge.ndjson")
+    #expect(FileManager.default.createFile(atPath: path, contents: Data("{}\n".utf8)))
+    let handle = try #require(FileHandle(forWritingAtPath: path))
+    try handle.truncate(atOffset: 513 << 20)  // sparse: takes no disk space
+    try handle.close()
+    expectFailure(try cli(["import", path, "--ledger", folder.child("ledger")]), status: 65, mentioning: ["huge.ndjson", "512 MiB"])
+    #expect(!FileManager.default.fileExists(atPath: folder.child("ledger")))
+  }
+}
