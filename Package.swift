@@ -62,7 +62,7 @@ let package = Package(
     .executableTarget(
       name: "PolicyLedgerCLI",
       dependencies: [
-        "PolicyLedgerQuery",
+        "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -98,7 +98,7 @@ let package = Package(
     .testTarget(
       name: "PolicyLedgerCLITests",
       dependencies: [
-        "PolicyLedgerCLI",
+        "PolicyLedgerCLI", "PolicyLedgerStorage",
         "PolicyLedgerTestSupport",
         .product(name: "SwiftCSV", package: "SwiftCSV"),
       ],
