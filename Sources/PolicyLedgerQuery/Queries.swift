@@ -252,7 +252,7 @@ extension CouncilLedger {
       for key in Set(old.keys).union(new.keys).sorted() {
         let stream = StreamID(kind + ":" + key)!
         switch (old[key], new[key]) {
-        case (nil, let n?): out.append(EntityChange(entity: stream, kind: .added, details: details(n, n).isEmpty ? [] : ["\(summary(n))"]))
+        case (nil, let n?): out.append(EntityChange(entity: stream, kind: .added, details: [summary(n)]))
         case (_?, nil): out.append(EntityChange(entity: stream, kind: .removed, details: []))
         case (let o?, let n?):
           let d = details(o, n)
