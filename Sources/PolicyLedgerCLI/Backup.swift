@@ -24,7 +24,11 @@ extension PolicyLedger {
       let source = try ledger.openForReading()
       try Backup.prepare(destination)
       let before = try source.log.head()
-      do { try source.log.environment.copy(to: destination) } catch { throw Failure.storage(error) }
+      do { try source.log.environment.copy(to: destination) } catch {
+        // A partial copy (a full disk) must not be left looking like a ledger.
+        for file in ["data.mdb", "lock.mdb"] { try? FileManager.default.removeItem(atPath: destination + "/" + file) }
+        throw Failure.storage(error)
+      }
       let after = try source.log.head()
       var options = EventLog.Options()
       options.readOnly = true

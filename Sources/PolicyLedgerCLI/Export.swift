@@ -19,12 +19,26 @@ extension PolicyLedger {
 
     @Option(help: ArgumentHelp("ndjson (default) or csv.", valueName: "format"))
     var format: ExportFormat = .ndjson
-    @Option(help: ArgumentHelp("Write to this file (replaced when it exists) instead of standard output.", valueName: "file"), completion: .file())
+    @Option(help: ArgumentHelp("Write to this new file instead of standard output.", valueName: "file"), completion: .file())
     var output: String?
+    @Flag(help: "Replace --output when it already exists.")
+    var overwrite = false
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-      let ledger = try ledger.openForReading()
+      let ledgerPath = self.ledger.resolvedPath
+      let ledger = try self.ledger.openForReading()
+      if let output {
+        // Never write into a ledger folder: an export over data.mdb would destroy the ledger.
+        let folder = URL(fileURLWithPath: output).deletingLastPathComponent().resolvingSymlinksInPath().path
+        if folder == URL(fileURLWithPath: ledgerPath).resolvingSymlinksInPath().path
+            || FileManager.default.fileExists(atPath: folder + "/data.mdb") || FileManager.default.fileExists(atPath: folder + "/lock.mdb") {
+          throw Failure(.usage, "--output \(output) is inside a ledger folder; write the export somewhere else")
+        }
+        if FileManager.default.fileExists(atPath: output) && !overwrite {
+          throw Failure(.usage, "--output \(output) already exists; choose a new file, or add --overwrite to replace it")
+        }
+      }
       var sink = try ExportSink(path: output)
       var count = 0
       do {
@@ -66,7 +80,7 @@ struct ExportSink {
       throw Failure(.usage, "--output \(path) is a folder; give a file name")
     }
     let temporary = path + ".partial-\(getpid())"
-    guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o644]),
+    guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
           let handle = FileHandle(forWritingAtPath: temporary) else {
       throw Failure(.ioError, "cannot write \(path): \(String(cString: strerror(errno)).lowercased())")
     }

@@ -128,6 +128,21 @@ public enum IndicatorUnit: String, Codable, Sendable, CaseIterable {
   /// 件: a count of cases (patents, listings).
   case count = "件"
 
+  /// Why `value` cannot be a value in this unit, or `nil`: counts of people (人) and cases (件)
+  /// are whole numbers, never negative; amounts of money (億円, 兆円, 百万円) are never negative.
+  /// Percentages may be anything (a change can be negative).
+  public func problem(with value: LedgerDecimal) -> String? {
+    switch self {
+    case .people, .count:
+      if value.isNegative { return "a count in \(rawValue) cannot be negative (\(value))" }
+      if value.normalized.scale > 0 { return "a count in \(rawValue) is a whole number (\(value))" }
+    case .oku, .cho, .millionYen:
+      if value.isNegative { return "an amount in \(rawValue) cannot be negative (\(value))" }
+    case .percent: break
+    }
+    return nil
+  }
+
   /// Reads the unit, accepting the full-width percent sign `％`.
   public init?(lenient text: String) {
     if text == "％" { self = .percent; return }

@@ -73,6 +73,18 @@ public final class EventLog: Sendable {
     // A read-only reader of an archived ledger whose lock file it cannot write: no writer can
     // exist there either, so LMDB's locking is not needed (MDB_NOLOCK).
     if options.readOnly && access(path + "/lock.mdb", W_OK) != 0 { storageOptions.withoutLocking = true }
+    // LMDB maps data.mdb into memory; a file cut short (a partial copy, a full disk) would make
+    // a read past its end crash the process (SIGBUS) instead of failing. Check its size first.
+    var fileInfo = stat()
+    if stat(path + "/data.mdb", &fileInfo) == 0 {
+      let size = Int(fileInfo.st_size)
+      if size == 0 && !storageOptions.createIfMissing {
+        throw LedgerError.notALedger(path: path, reason: "its data.mdb is empty")
+      }
+      if size > 0 && size < 2 * 4096 {
+        throw LedgerError.notALedger(path: path, reason: "its data.mdb is \(size) bytes long, shorter than LMDB's two meta pages: it is truncated or not an LMDB file")
+      }
+    }
     let environment: LMDBEnvironment
     do {
       environment = try LMDBEnvironment.open(path: path, options: storageOptions)
@@ -85,6 +97,10 @@ public final class EventLog: Sendable {
       default:
         throw LedgerError.storage(error)
       }
+    }
+    let (pagesInUse, pageSize) = environment.fileStatistics()
+    if stat(path + "/data.mdb", &fileInfo) == 0, Int(fileInfo.st_size) < pagesInUse * pageSize {
+      throw LedgerError.notALedger(path: path, reason: "its data.mdb is truncated: \(fileInfo.st_size) bytes, but LMDB's meta page says it uses \(pagesInUse * pageSize) (a partial copy, or a full disk?)")
     }
     return try EventLog(environment: environment, options: options)
   }

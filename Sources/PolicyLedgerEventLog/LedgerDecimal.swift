@@ -1,3 +1,5 @@
+import Foundation
+
 /// An exact decimal number: a signed integer significand and a count of fraction digits
 /// (`43763` is 43763 × 10⁰; `24.7` is 247 × 10⁻¹). Never a binary floating-point number.
 ///
@@ -59,9 +61,10 @@ public struct LedgerDecimal: Sendable, Hashable, Comparable, CustomStringConvert
     self.init(significand: negative ? -value : value, scale: fractionDigits)
   }
 
-  /// Parses a number as people print it: thousands separators (`43,763`), full-width digits and
-  /// signs (`４３，７６３`, `－１`), a leading `+`, surrounding spaces. The result keeps the digits
-  /// as printed (`48,139.0` stays at scale 1).
+  /// Parses a number as people print it: thousands separators in groups of three (`43,763`,
+  /// `1,234,567.5`), full-width digits and signs (`４３，７６３`, `－１`), a leading `+`,
+  /// surrounding spaces. A comma anywhere else (`24,7`, `1,,000`) is refused rather than guessed.
+  /// The result keeps the digits as printed (`48,139.0` stays at scale 1).
   public init?(lenient text: String) {
     var cleaned = ""
     for scalar in text.unicodeScalars {
@@ -69,11 +72,21 @@ public struct LedgerDecimal: Sendable, Hashable, Comparable, CustomStringConvert
       case 0xFF10...0xFF19: cleaned.unicodeScalars.append(Unicode.Scalar(scalar.value - 0xFF10 + 0x30)!)
       case 0xFF0E: cleaned.append(".")
       case 0xFF0D, 0x2212: cleaned.append("-")
-      case 0xFF0B, 0x2B: continue
-      case 0xFF0C, 0x2C: continue
-      case 0x20, 0x3000: continue
+      case 0xFF0C: cleaned.append(",")
+      case 0xFF0B: cleaned.append("+")
       default: cleaned.unicodeScalars.append(scalar)
       }
+    }
+    cleaned = cleaned.trimmingCharacters(in: .whitespaces)
+    if cleaned.hasPrefix("+") { cleaned.removeFirst() }
+    if cleaned.contains(",") {
+      let sign = cleaned.hasPrefix("-") ? "-" : ""
+      let unsigned = sign.isEmpty ? Substring(cleaned) : cleaned.dropFirst()
+      let parts = unsigned.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+      let groups = parts[0].split(separator: ",", omittingEmptySubsequences: false)
+      guard let first = groups.first, (1...3).contains(first.count), groups.dropFirst().allSatisfy({ $0.count == 3 }),
+            parts.count == 1 || !parts[1].contains(",") else { return nil }
+      cleaned = sign + groups.joined() + (parts.count > 1 ? "." + parts[1] : "")
     }
     self.init(cleaned)
   }

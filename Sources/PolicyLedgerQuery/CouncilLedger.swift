@@ -48,8 +48,14 @@ public final class CouncilLedger: Sendable {
     public var effective: EffectiveDate
     public var actor: String
     public var source: String?
-    public init(_ event: CouncilEvent, effective: EffectiveDate, actor: String, source: String? = nil) {
+    /// The sequence number the event had in an export it was read from (`seq` of an export
+    /// line). Such an event must get the same number again: an export's corrections and
+    /// retractions name events by number, so it can only be imported where its numbers continue
+    /// the ledger (into an empty ledger, to restore it).
+    public var exportedSequence: SequenceNumber?
+    public init(_ event: CouncilEvent, effective: EffectiveDate, actor: String, source: String? = nil, exportedSequence: SequenceNumber? = nil) {
       self.event = event; self.effective = effective; self.actor = actor; self.source = source
+      self.exportedSequence = exportedSequence
     }
   }
 
@@ -72,36 +78,56 @@ public final class CouncilLedger: Sendable {
   @discardableResult
   public func record(_ entries: [Entry], expectations: [StreamID: ExpectedVersion] = [:], dryRun: Bool = false) throws -> [RecordedEvent] {
     var proposed: [ProposedEvent] = []
+    var typed: [CouncilEvent] = []
     proposed.reserveCapacity(entries.count)
     let head = try log.head()?.sequence.rawValue ?? 0
     for (index, entry) in entries.enumerated() {
       if let error = entry.event.idValidationError() { throw ProjectionError.invalid(index: index, field: error.field, reason: error.reason) }
       var streams = entry.event.streams
+      var event = entry.event
       switch entry.event {
-      case .eventCorrected(let c):
-        streams = try amendedStreams(c.corrects, index: index, field: "corrects", head: head, earlier: proposed)
+      case .eventCorrected(var c):
+        let original = try amendedEvent(c.corrects, index: index, field: "corrects", head: head, earlier: proposed)
+        streams = original.streams
+        // The replacement is stored in the original type's canonical form (dates and periods
+        // normalised, numbers as decimal strings), exactly as a new event of that type would be.
+        do {
+          c.payload = try CouncilEvent.decode(type: original.type, schemaVersion: original.schemaVersion, payload: c.payload).payload()
+        } catch let error as CouncilEventError {
+          throw ProjectionError.invalid(index: index, field: "payload." + error.field, reason: error.reason)
+        }
+        event = .eventCorrected(c)
       case .eventRetracted(let r):
-        streams = try amendedStreams(r.retracts, index: index, field: "retracts", head: head, earlier: proposed)
+        streams = try amendedEvent(r.retracts, index: index, field: "retracts", head: head, earlier: proposed).streams
       default: break
       }
       let payload: CanonicalValue
-      do { payload = try entry.event.payload() } catch {
+      do { payload = try event.payload() } catch {
         throw ProjectionError.invalid(index: index, field: "payload", reason: "\(error)")
       }
-      proposed.append(ProposedEvent(type: entry.event.typeName, schemaVersion: entry.event.schemaVersion, streams: streams,
+      typed.append(event)
+      proposed.append(ProposedEvent(type: event.typeName, schemaVersion: event.schemaVersion, streams: streams,
                                     effective: entry.effective, actor: entry.actor, source: entry.source, payload: payload))
     }
     struct DryRunFinished: Error { let events: [RecordedEvent] }
     do {
       return try log.append(proposed, expectations: expectations) { txn, recorded in
-        let (live, projector) = (self.live, self.projector)
+        let (live, projector, typed) = (self.live, self.projector, typed)
         let through = try Projector.projectedThrough(live, in: txn)
         let before = recorded[0].sequence.rawValue - 1
         guard through == before else { throw ProjectionError.incomplete(projectedThrough: through, head: before) }
         let validator = Validator(projector: projector, set: live)
         for (index, event) in recorded.enumerated() {
+          if let exported = entries[index].exportedSequence, exported != event.sequence {
+            throw ProjectionError.invalid(index: index, field: "seq", reason: "this line was exported as event \(exported), but this ledger would record it as event \(event.sequence); an export keeps its sequence numbers (its corrections name events by number), so import it only where they continue the ledger, such as into an empty ledger to restore it")
+          }
           try validator.validate(entries[index], recorded: event, index: index, in: txn)
-          try projector.project(event, decoded: entries[index].event, set: live, in: txn)
+          do {
+            try projector.project(event, decoded: typed[index], strict: true, set: live, in: txn)
+          } catch let error as ProjectionError {
+            if case .wouldInvalidate = error { throw ProjectionError.invalid(index: index, field: "effective", reason: error.description) }
+            throw error
+          }
         }
         if dryRun { throw DryRunFinished(events: recorded) }
       }
@@ -112,12 +138,16 @@ public final class CouncilLedger: Sendable {
     }
   }
 
-  private func amendedStreams(_ target: SequenceNumber, index: Int, field: String, head: UInt64, earlier: [ProposedEvent]) throws -> [StreamID] {
+  private func amendedEvent(_ target: SequenceNumber, index: Int, field: String, head: UInt64, earlier: [ProposedEvent]) throws -> (streams: [StreamID], type: String, schemaVersion: Int) {
     if target.rawValue == 0 || target.rawValue > head + UInt64(earlier.count) {
       throw ProjectionError.invalid(index: index, field: field, reason: "there is no event \(target) to amend (the ledger holds events 1–\(head))")
     }
-    if target.rawValue > head { return earlier[Int(target.rawValue - head - 1)].streams }
-    return try log.event(target).streams
+    if target.rawValue > head {
+      let e = earlier[Int(target.rawValue - head - 1)]
+      return (e.streams, e.type, e.schemaVersion)
+    }
+    let e = try log.event(target)
+    return (e.streams, e.type, e.schemaVersion)
   }
 
   // MARK: Rebuild and check
@@ -264,6 +294,12 @@ struct Validator {
       if p.name.ja.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("name.ja", "a body needs a Japanese name") }
     case .bodyDissolved(let p):
       _ = try activeBody(p.body, field: "body")
+      // Nothing may happen in the body (members, decisions, working groups) after its dissolution.
+      for sequence in try projector.log.sequences(inStream: .body(p.body), in: txn) where sequence.rawValue <= through {
+        guard let later = try projector.log.event(sequence, in: txn), !later.type.hasPrefix("event."), later.effective.firstDay > day,
+              try Projector.amendment(of: sequence, set: set, in: txn) == nil else { continue }
+        throw fail("effective", "event \(sequence) (\(later.type), \(later.effective)) concerns body \"\(p.body)\" after \(day); dissolve it after that, or correct that event first")
+      }
     case .decisionScheduled(let p):
       if try exists(.decision(p.decision)) { throw fail("decision", "decision \"\(p.decision)\" already exists; use decision.rescheduled to move it") }
       _ = try activeBody(p.body, field: "body")
@@ -290,6 +326,7 @@ struct Validator {
     case .indicatorObserved(let p):
       let s = try activeIndicator(p.indicator, field: "indicator")
       if p.unit != s.unit { throw fail("unit", "indicator \"\(p.indicator)\" is measured in \(s.unit.rawValue), not \(p.unit.rawValue)") }
+      if let problem = p.unit.problem(with: p.value) { throw fail("value", problem) }
     case .indicatorTargetRevised(let p):
       let s = try activeIndicator(p.indicator, field: "indicator")
       if let problem = p.target.validationError { throw fail("target", problem) }

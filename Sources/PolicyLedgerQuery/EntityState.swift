@@ -188,6 +188,8 @@ public enum ProjectionError: Error, CustomStringConvertible, Sendable, Equatable
   /// No entity with that id.
   case noSuchEntity(String)
   case unknownEntityKind(String)
+  /// A backdated event, correction or retraction would leave a later event inconsistent.
+  case wouldInvalidate(sequence: SequenceNumber, type: String, reason: String)
 
   public var description: String {
     switch self {
@@ -195,6 +197,7 @@ public enum ProjectionError: Error, CustomStringConvertible, Sendable, Equatable
     case let .incomplete(through, head): "the projections cover events 1–\(through) of \(head) (an interrupted rebuild?): run `policy-ledger rebuild`"
     case let .noSuchEntity(id): "no entity \(id)"
     case let .unknownEntityKind(kind): "unknown entity kind \"\(kind)\""
+    case let .wouldInvalidate(sequence, type, reason): "it would leave event \(sequence) (\(type)) inconsistent: \(reason)"
     }
   }
 }

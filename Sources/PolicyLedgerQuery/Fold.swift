@@ -118,3 +118,43 @@ enum Fold {
     }
   }
 }
+
+extension Fold {
+  /// Why `e` does not fit the entity's state just before it, or `nil` when it does. Used when a
+  /// backdated event, a correction or a retraction changes the history before later events: the
+  /// change is refused if a later event would no longer make sense (a role change after the
+  /// person's departure, an observation after the indicator's retirement…).
+  static func misfit(_ e: EffectiveEvent, in state: EntityState?, entity: StreamID) -> String? {
+    let day = e.effective.firstDay
+    switch (entity.kind, e.event) {
+    case ("body", .bodyEstablished):
+      return state == nil ? nil : "the body would already exist before it is established"
+    case ("body", .bodyRenamed), ("body", .bodyDissolved), ("body", .memberAppointed), ("body", .memberRoleChanged),
+         ("body", .memberAffiliationChanged), ("body", .memberDeparted):
+      guard let s = state?.body else { return "the body would not exist on \(day)" }
+      if let dissolved = s.dissolved, dissolved.firstDay <= day { return "the body would be dissolved (\(dissolved)) before \(day)" }
+      switch e.event {
+      case .memberAppointed(let p): return s.members[p.person] == nil ? nil : "\(p.person) would already be a member on \(day)"
+      case .memberRoleChanged(let p): return s.members[p.person] != nil ? nil : "\(p.person) would not be a member on \(day)"
+      case .memberAffiliationChanged(let p): return s.members[p.person] != nil ? nil : "\(p.person) would not be a member on \(day)"
+      case .memberDeparted(let p): return s.members[p.person] != nil ? nil : "\(p.person) would not be a member on \(day)"
+      default: return nil
+      }
+    case ("decision", .decisionScheduled):
+      return state == nil ? nil : "the decision would already exist before it is scheduled"
+    case ("decision", .decisionRescheduled):
+      guard let s = state?.decision else { return "the decision would not be scheduled on \(day)" }
+      return s.taken.map { "the decision would already be taken (\($0)) before \(day)" }
+    case ("decision", .decisionTaken):
+      return state?.decision?.taken.map { "the decision would already be taken (\($0)) before \(day)" }
+    case ("indicator", .indicatorDefined):
+      return state == nil ? nil : "the indicator would already exist before it is defined"
+    case ("indicator", .indicatorObserved), ("indicator", .indicatorTargetRevised), ("indicator", .indicatorRetired):
+      guard let s = state?.indicator else { return "the indicator would not be defined on \(day)" }
+      if let retired = s.retired, retired.firstDay <= day { return "the indicator would be retired (\(retired)) before \(day)" }
+      return nil
+    default:
+      return nil
+    }
+  }
+}

@@ -15,8 +15,10 @@ import Foundation
 /// - `actor` (optional): defaults to the importing user.
 /// - `source` (optional): the document or slide.
 /// - `schema` (optional): the payload's schema version; default the current one.
-/// - `seq`, `recorded`, `streams`, `prev`, `hash`: written by `export`; on import they are
-///   assigned anew by the ledger, so they are read only to be checked for well-formedness.
+/// - `seq`: written by `export`. An event read with a `seq` must be recorded under that same
+///   number (so an export's corrections still name the right events): an export can be
+///   imported only where its numbers continue the ledger, such as into an empty ledger.
+/// - `recorded`, `streams`, `prev`, `hash`: written by `export`; the ledger assigns them anew.
 public enum NDJSON {
   /// A line that could not be read, naming the line (1-based) and the field.
   public struct LineError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -75,7 +77,12 @@ public enum NDJSON {
       guard let text = s.stringValue else { throw fail("source", "must be a string") }
       source = text
     }
-    return CouncilLedger.Entry(event, effective: effective, actor: actor, source: source)
+    var exported: SequenceNumber?
+    if let seq = m["seq"] {
+      guard let v = seq.integerValue, v >= 1 else { throw fail("seq", "must be a whole number from 1 (the event's number in the export)") }
+      exported = SequenceNumber(UInt64(v))
+    }
+    return CouncilLedger.Entry(event, effective: effective, actor: actor, source: source, exportedSequence: exported)
   }
 
   /// Splits `data` into lines and reads each. Blank lines are skipped.

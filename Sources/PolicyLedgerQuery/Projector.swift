@@ -112,7 +112,7 @@ struct Projector {
 
   // MARK: Effective versions
 
-  enum Amendment { case corrected(SequenceNumber), retracted(SequenceNumber) }
+  enum Amendment: Equatable { case corrected(SequenceNumber), retracted(SequenceNumber) }
 
   static func amendment<T: LMDBReader & ~Copyable>(of sequence: SequenceNumber, set: ProjectionSet, in txn: borrowing T) throws -> Amendment? {
     guard let v = try txn.value(for: sequence.keyBytes, in: set.amendments), v.count == 9 else { return nil }
@@ -155,9 +155,13 @@ struct Projector {
   /// affected point on is closed (its `knownTo` set to this event's sequence number) and
   /// rewritten with `knownFrom` = this event: the old answers stay available to known-at queries.
   ///
-  /// - Parameter decoded: The event's typed form when the caller already has it (saves decoding
-  ///   the payload again).
-  func project(_ recorded: RecordedEvent, decoded: CouncilEvent? = nil, set: ProjectionSet, in txn: borrowing LMDBWriteTransaction) throws {
+  /// - Parameters:
+  ///   - decoded: The event's typed form when the caller already has it (saves decoding the
+  ///     payload again).
+  ///   - strict: Refuse (``ProjectionError/wouldInvalidate(sequence:reason:)``) a change of
+  ///     history that leaves a later event of the same entity inconsistent. Appends are strict;
+  ///     a replay of events already in the log is not, so it never fails.
+  func project(_ recorded: RecordedEvent, decoded: CouncilEvent? = nil, strict: Bool = false, set: ProjectionSet, in txn: borrowing LMDBWriteTransaction) throws {
     let s = recorded.sequence
     let event = try decoded ?? Projector.decode(recorded)
     switch event {
@@ -170,14 +174,14 @@ struct Projector {
       for entity in Set(before.event.projectedEntities + after.event.projectedEntities) {
         try recompute(entity, by: s, from: oldPoint.lexicographicallyPrecedes(newPoint) ? oldPoint : newPoint,
                       removing: oldPoint, adding: after.event.projectedEntities.contains(entity) ? newPoint : nil,
-                      known: [c.corrects: after], set: set, in: txn)
+                      known: [c.corrects: after], strict: strict, set: set, in: txn)
       }
     case .eventRetracted(let r):
       guard let before = try effectiveVersion(of: r.retracts, set: set, in: txn) else { return }
       try txn.put([2] + s.keyBytes, for: r.retracts.keyBytes, in: set.amendments)
       let oldPoint = SnapshotKey.point(before.effective.firstDay, r.retracts)
       for entity in before.event.projectedEntities {
-        try recompute(entity, by: s, from: oldPoint, removing: oldPoint, adding: nil, known: [:], set: set, in: txn)
+        try recompute(entity, by: s, from: oldPoint, removing: oldPoint, adding: nil, known: [:], strict: strict, set: set, in: txn)
       }
     default:
       let point = SnapshotKey.point(recorded.effective.firstDay, s)
@@ -185,14 +189,14 @@ struct Projector {
       for entity in event.projectedEntities {
         let key = Array(entity.rawValue.utf8)
         if try txn.value(for: key, in: set.entities) == nil { try txn.put(s.keyBytes, for: key, in: set.entities) }
-        try recompute(entity, by: s, from: point, removing: nil, adding: point, known: [s: effective], set: set, in: txn)
+        try recompute(entity, by: s, from: point, removing: nil, adding: point, known: [s: effective], strict: strict, set: set, in: txn)
       }
     }
     try txn.put(s.keyBytes, for: Array("projected-through".utf8), in: set.meta)
   }
 
   private func recompute(_ entity: StreamID, by s: SequenceNumber, from start: [UInt8], removing: [UInt8]?, adding: [UInt8]?,
-                         known: [SequenceNumber: EffectiveEvent], set: ProjectionSet, in txn: borrowing LMDBWriteTransaction) throws {
+                         known: [SequenceNumber: EffectiveEvent], strict: Bool, set: ProjectionSet, in txn: borrowing LMDBWriteTransaction) throws {
     let prefix = SnapshotKey.prefix(entity)
     // Current rows at or after the start point, and the current state just before it.
     let (rows, prior) = try txn.withCursor(set.snapshots) { c -> ([SnapshotRow], EntityState?) in
@@ -231,6 +235,9 @@ struct Projector {
     for point in points {
       let sequence = SequenceNumber(keyBytes: point, at: 4)
       guard let event = try known[sequence] ?? effectiveVersion(of: sequence, set: set, in: txn) else { continue }
+      if strict, point != adding, let reason = Fold.misfit(event, in: state, entity: entity) {
+        throw ProjectionError.wouldInvalidate(sequence: sequence, type: event.original.type, reason: reason)
+      }
       state = Fold.apply(event, to: state, entity: entity)
       guard let state else {
         // The entity does not exist at this point any more (its creation was retracted).

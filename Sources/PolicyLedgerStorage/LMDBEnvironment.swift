@@ -279,9 +279,14 @@ public final class LMDBEnvironment: @unchecked Sendable {
   ///
   /// - Throws: ``LMDBError`` (`ENOENT`, `EEXIST` when the folder already holds a `data.mdb`,
   ///   `ENOSPC`). The corresponding LMDB function is `mdb_env_copy2` with `MDB_CP_COMPACT`.
+  ///
+  /// The copy's `data.mdb` is made readable by the owner only (mode `0600`), like the original.
   public func copy(to destination: String, compact: Bool = true) throws(LMDBError) {
     try check(mdb_env_copy2(handle, destination, compact ? UInt32(MDB_CP_COMPACT) : 0),
               "mdb_env_copy2", context: destination)
+    if chmod(destination + "/data.mdb", 0o600) != 0 {
+      throw LMDBError(code: errno, operation: "chmod", context: destination + "/data.mdb")
+    }
   }
 
   /// Forces a flush of the data to disk (only needed after writes made without full sync).

@@ -1,0 +1,124 @@
+import Foundation
+import PolicyLedgerDomain
+import PolicyLedgerEventLog
+import PolicyLedgerQuery
+import PolicyLedgerTestSupport
+import Testing
+
+/// A change of history (a backdated event, a correction, a retraction) must not leave a later
+/// event inconsistent, and values must make sense in their unit.
+@Suite("Consistency of history")
+struct ConsistencyTests {
+  func ledger(_ folder: TemporaryFolder) throws -> CouncilLedger {
+    let ledger = try openTestLedger(folder)
+    try ledger.record([
+      .init(.bodyEstablished(.init(body: "panel", name: .init(ja: "専門調査会"), kind: .expertPanel)), effective: .month(2019, 4)!, actor: actor),
+      .init(.memberAppointed(.init(body: "panel", person: "p", name: .init(ja: "P"), role: .expertMember, affiliations: ["A"])), effective: .month(2019, 4)!, actor: actor),
+      .init(.memberRoleChanged(.init(body: "panel", person: "p", role: .chair)), effective: .day(2020, 10, 1)!, actor: actor),
+      .init(.indicatorDefined(.init(indicator: "i", name: .init(ja: "指標"), unit: .people)), effective: .year(2016)!, actor: actor),
+    ])
+    return ledger
+  }
+
+  @Test("a backdated departure before a later role change is refused, naming the later event")
+  func backdatedDeparture() throws {
+    let folder = TemporaryFolder("consistency-departure")
+    let ledger = try ledger(folder)
+    let head = try ledger.log.head()
+    #expect(throws: ProjectionError.invalid(index: 0, field: "effective", reason: "it would leave event 3 (member.role-changed) inconsistent: p would not be a member on 2020-10-01")) {
+      try ledger.record([.init(.memberDeparted(.init(body: "panel", person: "p")), effective: .day(2020, 6, 1)!, actor: actor)])
+    }
+    #expect(try ledger.log.head() == head)
+    // After the role change, a departure is fine.
+    try ledger.record([.init(.memberDeparted(.init(body: "panel", person: "p")), effective: .day(2020, 12, 1)!, actor: actor)])
+    // A second, earlier departure would leave the first one departing a non-member.
+    #expect(throws: ProjectionError.self) {
+      try ledger.record([.init(.memberDeparted(.init(body: "panel", person: "p")), effective: .day(2020, 11, 1)!, actor: actor)])
+    }
+  }
+
+  @Test("a correction that moves an establishment after the body's activity is refused; so is retracting it")
+  func movingEstablishment() throws {
+    let folder = TemporaryFolder("consistency-move")
+    let ledger = try ledger(folder)
+    let establishment = try CouncilEvent.bodyEstablished(.init(body: "panel", name: .init(ja: "専門調査会"), kind: .expertPanel)).payload()
+    #expect(throws: ProjectionError.invalid(index: 0, field: "effective", reason: "it would leave event 2 (member.appointed) inconsistent: the body would not exist on 2019-04-01")) {
+      try ledger.record([.init(.eventCorrected(.init(corrects: SequenceNumber(1), reason: "wrong date", payload: establishment, effective: .year(2022)!)), effective: .year(2022)!, actor: actor)])
+    }
+    #expect(throws: ProjectionError.self) {
+      try ledger.record([.init(.eventRetracted(.init(retracts: SequenceNumber(1), reason: "never existed")), effective: .year(2022)!, actor: actor)])
+    }
+    // Moving it earlier is fine.
+    try ledger.record([.init(.eventCorrected(.init(corrects: SequenceNumber(1), reason: "set up in March", payload: establishment, effective: .month(2019, 3)!)), effective: .month(2019, 3)!, actor: actor)])
+    #expect(try ledger.body("panel", asOf: CalendarDay(year: 2019, month: 3, day: 15)) != nil)
+    #expect(try ledger.checkProjections().isEmpty)
+  }
+
+  @Test("a body cannot be dissolved before things that happen in it")
+  func dissolution() throws {
+    let folder = TemporaryFolder("consistency-dissolve")
+    let ledger = try ledger(folder)
+    #expect(throws: ProjectionError.invalid(index: 0, field: "effective", reason: "event 3 (member.role-changed, 2020-10-01) concerns body \"panel\" after 2020-07-01; dissolve it after that, or correct that event first")) {
+      try ledger.record([.init(.bodyDissolved(.init(body: "panel")), effective: .day(2020, 7, 1)!, actor: actor)])
+    }
+    try ledger.record([.init(.bodyDissolved(.init(body: "panel")), effective: .day(2021, 3, 31)!, actor: actor)])
+    #expect(try ledger.bodies(asOf: CalendarDay(year: 2021, month: 4, day: 1)).isEmpty)
+  }
+
+  @Test("counts are whole and never negative; money is never negative; percentages may be")
+  func units() throws {
+    let folder = TemporaryFolder("consistency-units")
+    let ledger = try ledger(folder)
+    for (value, reason) in [("-5", "a count in 人 cannot be negative (-5)"), ("12.5", "a count in 人 is a whole number (12.5)")] {
+      #expect(throws: ProjectionError.invalid(index: 0, field: "value", reason: reason)) {
+        try ledger.record([.init(.indicatorObserved(.init(indicator: "i", value: LedgerDecimal(value)!, unit: .people)), effective: .year(2020)!, actor: actor)])
+      }
+    }
+    try ledger.record([.init(.indicatorObserved(.init(indicator: "i", value: LedgerDecimal("43763.0")!, unit: .people)), effective: .year(2020)!, actor: actor)])
+    #expect(IndicatorUnit.percent.problem(with: LedgerDecimal("-0.1")!) == nil)
+    #expect(IndicatorUnit.oku.problem(with: LedgerDecimal("-1")!) == "an amount in 億円 cannot be negative (-1)")
+  }
+
+  @Test("thousands separators only in groups of three")
+  func commas() {
+    #expect(LedgerDecimal(lenient: "43,763")?.description == "43763")
+    #expect(LedgerDecimal(lenient: "1,234,567.5")?.description == "1234567.5")
+    #expect(LedgerDecimal(lenient: "－１，０００")?.description == "-1000")
+    for bad in ["24,7", "12,34", "1,,000", ",100", "100,", "1,000.5,0", "1234,567"] { #expect(LedgerDecimal(lenient: bad) == nil, "\(bad)") }
+  }
+
+  @Test("an export line keeps its sequence number: imported elsewhere it is refused, into an empty ledger it restores")
+  func exportedSequences() throws {
+    let source = TemporaryFolder("export-source")
+    let a = try ledger(source)
+    let fix = try CouncilEvent.memberAppointed(.init(body: "panel", person: "p", name: .init(ja: "P"), role: .expertMember, affiliations: ["B"])).payload()
+    try a.record([.init(.eventCorrected(.init(corrects: SequenceNumber(2), reason: "affiliation", payload: fix)), effective: .month(2019, 4)!, actor: actor)])
+    let lines = try a.log.events(in: 1...100).map { try NDJSON.exportLine($0) }
+    let file = Array(lines.joined(separator: [0x0A]))
+    let entries = try NDJSON.entries(from: file, defaultActor: "import")
+    // Into a ledger that already holds an event: the numbers would shift, so nothing is imported.
+    let other = TemporaryFolder("export-other")
+    let b = try openTestLedger(other)
+    try b.record([.init(.bodyEstablished(.init(body: "x", name: .init(ja: "X"), kind: .other)), effective: .year(2000)!, actor: actor)])
+    #expect(throws: ProjectionError.self) { try b.record(entries) }
+    #expect(try b.log.head()?.sequence == SequenceNumber(1))
+    // Into an empty ledger: the same events, the correction still names event 2.
+    let empty = TemporaryFolder("export-empty")
+    let c = try openTestLedger(empty)
+    try c.record(entries)
+    #expect(try c.members(of: "panel", asOf: CalendarDay(year: 2020, month: 1, day: 1)).first?.affiliations == ["B"])
+    #expect(try c.log.events(in: 1...100).map(\.payload) == a.log.events(in: 1...100).map(\.payload))
+  }
+
+  @Test("a correction's payload is stored in the original type's canonical form")
+  func correctionPayloadNormalised() throws {
+    let folder = TemporaryFolder("consistency-canonical")
+    let ledger = try ledger(folder)
+    try ledger.record([.init(.indicatorObserved(.init(indicator: "i", value: LedgerDecimal("100")!, unit: .people)), effective: .year(2020)!, actor: actor)])
+    let raw = try CanonicalValue.parse(#"{"indicator":"i","value":101,"unit":"人","period":"令和元年度"}"#)
+    let recorded = try ledger.record([.init(.eventCorrected(.init(corrects: SequenceNumber(5), reason: "typo", payload: raw)), effective: .year(2020)!, actor: actor)])
+    let stored = try #require(recorded.first?.payload["payload"])
+    #expect(stored["value"] == .string("101"))
+    #expect(stored["period"] == .string("FY2019"))
+  }
+}
