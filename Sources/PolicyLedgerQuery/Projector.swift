@@ -84,7 +84,7 @@ struct Projector {
       while let e = entry, e.key.starts(with: prefix) {
         let row = SnapshotRow(key: e.key, value: e.value, prefixLength: prefix.count)
         if row.isVisible(knownThrough: knownThrough) {
-          return try EntityState.decode(kind: entity.kind, bytes: row.stateBytes)
+          return row.stateBytes.isEmpty ? nil : try EntityState.decode(kind: entity.kind, bytes: row.stateBytes)
         }
         entry = try c.previous()
       }
@@ -212,7 +212,7 @@ struct Projector {
       while let e = entry, e.key.starts(with: prefix) {
         let row = SnapshotRow(key: e.key, value: e.value, prefixLength: prefix.count)
         if row.knownTo == SnapshotKey.current {
-          prior = try EntityState.decode(kind: entity.kind, bytes: row.stateBytes)
+          prior = row.stateBytes.isEmpty ? nil : try EntityState.decode(kind: entity.kind, bytes: row.stateBytes)
           break
         }
         entry = try c.previous()
@@ -239,12 +239,9 @@ struct Projector {
         throw ProjectionError.wouldInvalidate(sequence: sequence, type: event.original.type, reason: reason)
       }
       state = Fold.apply(event, to: state, entity: entity)
-      guard let state else {
-        // The entity does not exist at this point any more (its creation was retracted).
-        if let row = current[point] { try txn.put(s.keyBytes + Array(row.stateBytes), for: row.key, in: set.snapshots) }
-        continue
-      }
-      let encoded = try state.encoded()
+      // No state (the entity's creation was retracted or moved later): the row is kept with an
+      // empty state, so that the point, and its event, stay part of the entity's history.
+      let encoded = try state?.encoded() ?? []
       if let row = current[point] {
         if let lastChanged, lastChanged.lexicographicallyPrecedes(point), row.stateBytes.elementsEqual(encoded) { return }
         try txn.put(s.keyBytes + Array(row.stateBytes), for: row.key, in: set.snapshots)
