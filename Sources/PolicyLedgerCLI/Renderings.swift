@@ -144,6 +144,7 @@ enum Render {
     case .inForce: return ("in force", nil)
     case .corrected(let by): return ("corrected by \(by)", by)
     case .retracted(let by): return ("retracted by \(by)", by)
+    case .superseded(let by): return ("superseded by \(by)", by)
     }
   }
 }

@@ -122,7 +122,7 @@ public final class CouncilLedger: Sendable {
         let (live, projector, typed) = (self.live, self.projector, typed)
         let through = try Projector.projectedThrough(live, in: txn)
         let before = recorded[0].sequence.rawValue - 1
-        guard through == before else { throw ProjectionError.incomplete(projectedThrough: through, head: before) }
+        guard through == before else { throw try Projector.incompleteError(live, through: through, head: before, in: txn) }
         let validator = Validator(projector: projector, set: live)
         for (index, event) in recorded.enumerated() {
           if let exported = entries[index].exportedSequence, exported != event.sequence {
@@ -159,23 +159,29 @@ public final class CouncilLedger: Sendable {
 
   // MARK: Rebuild and check
 
-  /// Drops the projections and replays every event into them. Runs in pages of `pageSize`
-  /// events, each in its own write transaction; until it finishes, queries report that the
-  /// projections are incomplete, and an interrupted rebuild is finished by running it again.
+  /// Drops the projections and replays every event into them.
+  ///
+  /// A log of up to `pageSize` events is rebuilt in one write transaction: readers meanwhile see
+  /// the old projections, then the new ones, never a mix. A longer log is replayed in pages of
+  /// `pageSize` events, each in its own write transaction (one transaction could hold too many
+  /// dirty pages); until the last page commits, queries and appends report that a rebuild is
+  /// under way, and an interrupted rebuild is finished by running it again.
   /// - Returns: The number of events replayed.
   @discardableResult
-  public func rebuildProjections(pageSize: Int = 20_000) throws -> UInt64 {
+  public func rebuildProjections(pageSize: Int = 100_000) throws -> UInt64 {
     try replay(into: live, pageSize: pageSize)
   }
 
   func replay(into set: ProjectionSet, pageSize: Int) throws -> UInt64 {
-    try log.environment.write { txn in
-      for db in set.all { try txn.empty(db) }
-    }
     var next = SequenceNumber(1)
     var count: UInt64 = 0
+    var first = true
     while true {
       let done = try log.environment.write { txn -> Bool in
+        if first {
+          for db in set.all { try txn.empty(db) }
+          try txn.put(Array(LedgerTimestamp.now().description.utf8), for: Array("rebuild-started".utf8), in: set.meta)
+        }
         var processed = 0
         var sequence = next
         while processed < pageSize, let event = try log.event(sequence, in: txn) {
@@ -185,8 +191,10 @@ public final class CouncilLedger: Sendable {
         }
         next = sequence
         count += UInt64(processed)
+        if processed < pageSize { try txn.delete(Array("rebuild-started".utf8), in: set.meta) }
         return processed < pageSize
       }
+      first = false
       if done { break }
     }
     return count
@@ -208,7 +216,7 @@ public final class CouncilLedger: Sendable {
   /// - Returns: The differences (empty when the projections equal a fresh replay).
   public func checkProjections() throws -> [ProjectionDifference] {
     let scratch = try log.environment.write { txn in try ProjectionSet.open(prefix: "check.", in: txn) }
-    _ = try replay(into: scratch, pageSize: 20_000)
+    _ = try replay(into: scratch, pageSize: 100_000)
     defer { _ = try? log.environment.write { txn in for db in scratch.all { try txn.empty(db) } } }
     var differences: [ProjectionDifference] = []
     try log.environment.read { txn in

@@ -185,6 +185,8 @@ public enum ProjectionError: Error, CustomStringConvertible, Sendable, Equatable
   case invalid(index: Int, field: String, reason: String)
   /// The projections do not cover the whole log (a rebuild was interrupted).
   case incomplete(projectedThrough: UInt64, head: UInt64)
+  /// A rebuild started at `since` (UTC) has replayed `projectedThrough` of `head` events.
+  case rebuilding(since: String, projectedThrough: UInt64, head: UInt64)
   /// No entity with that id.
   case noSuchEntity(String)
   case unknownEntityKind(String)
@@ -195,6 +197,7 @@ public enum ProjectionError: Error, CustomStringConvertible, Sendable, Equatable
     switch self {
     case let .invalid(index, field, reason): "event \(index + 1), field \"\(field)\": \(reason)"
     case let .incomplete(through, head): "the projections cover events 1–\(through) of \(head) (an interrupted rebuild?): run `policy-ledger rebuild`"
+    case let .rebuilding(since, through, head): "the projections are being rebuilt (started \(since), \(through) of \(head) events replayed): retry when the rebuild finishes, or run `policy-ledger rebuild` again if it was interrupted"
     case let .noSuchEntity(id): "no entity \(id)"
     case let .unknownEntityKind(kind): "unknown entity kind \"\(kind)\""
     case let .wouldInvalidate(sequence, type, reason): "it would leave event \(sequence) (\(type)) inconsistent: \(reason)"

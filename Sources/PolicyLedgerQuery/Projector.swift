@@ -92,6 +92,14 @@ struct Projector {
     }
   }
 
+  /// The error for projections that lag the log: a rebuild under way, or one that was interrupted.
+  static func incompleteError<T: LMDBReader & ~Copyable>(_ set: ProjectionSet, through: UInt64, head: UInt64, in txn: borrowing T) throws -> ProjectionError {
+    if let started = try txn.value(for: Array("rebuild-started".utf8), in: set.meta) {
+      return .rebuilding(since: String(decoding: started, as: UTF8.self), projectedThrough: through, head: head)
+    }
+    return .incomplete(projectedThrough: through, head: head)
+  }
+
   static func projectedThrough<T: LMDBReader & ~Copyable>(_ set: ProjectionSet, in txn: borrowing T) throws -> UInt64 {
     try txn.value(for: Array("projected-through".utf8), in: set.meta).map(SnapshotKey.u64) ?? 0
   }

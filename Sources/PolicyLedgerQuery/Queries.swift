@@ -46,8 +46,12 @@ public struct ProgressRow: Sendable, Hashable {
 /// The status of an event in an audit trail.
 public enum AmendmentStatus: Sendable, Hashable {
   case inForce
+  /// A later correction replaced its content.
   case corrected(by: SequenceNumber)
+  /// A later retraction withdrew it.
   case retracted(by: SequenceNumber)
+  /// A correction that a later correction of the same event replaced.
+  case superseded(by: SequenceNumber)
 }
 
 /// One event in an entity's audit trail, with both clocks and the actor.
@@ -82,7 +86,7 @@ extension CouncilLedger {
     try log.environment.read { txn in
       let head = try log.headDigest(in: txn)?.sequence.rawValue ?? 0
       let through = try Projector.projectedThrough(live, in: txn)
-      guard through == head else { throw ProjectionError.incomplete(projectedThrough: through, head: head) }
+      guard through == head else { throw try Projector.incompleteError(live, through: through, head: head, in: txn) }
       let knowledge: UInt64
       switch knownAt {
       case .latest: knowledge = UInt64.max - 1
@@ -213,7 +217,9 @@ extension CouncilLedger {
       var status: [SequenceNumber: AmendmentStatus] = [:]
       for e in events {
         switch try? Projector.decode(e) {
-        case .eventCorrected(let c)?: if case .retracted = status[c.corrects] {} else { status[c.corrects] = .corrected(by: e.sequence) }
+        case .eventCorrected(let c)?:
+          if case .corrected(let earlier)? = status[c.corrects] { status[earlier] = .superseded(by: e.sequence) }
+          if case .retracted = status[c.corrects] {} else { status[c.corrects] = .corrected(by: e.sequence) }
         case .eventRetracted(let r)?: status[r.retracts] = .retracted(by: e.sequence)
         default: break
         }
@@ -338,7 +344,7 @@ extension CouncilLedger {
       var item = IndicatorHistoryEntry(event: entry.event, observed: observed, status: entry.status, current: observed, amendment: nil, reason: nil)
       switch entry.status {
       case .inForce: break
-      case .corrected(let by), .retracted(let by):
+      case .corrected(let by), .retracted(let by), .superseded(let by):
         item.amendment = bySequence[by]
         switch bySequence[by].flatMap({ try? Projector.decode($0) }) {
         case .eventCorrected(let c)?:
