@@ -123,14 +123,15 @@ public final class CouncilLedger: Sendable {
         let through = try Projector.projectedThrough(live, in: txn)
         let before = recorded[0].sequence.rawValue - 1
         guard through == before else { throw try Projector.incompleteError(live, through: through, head: before, in: txn) }
-        let validator = Validator(projector: projector, set: live)
+        let cache = StateCache()
+        let validator = Validator(projector: projector, set: live, cache: cache)
         for (index, event) in recorded.enumerated() {
           if let exported = entries[index].exportedSequence, exported != event.sequence {
             throw ProjectionError.invalid(index: index, field: "seq", reason: "this line was exported as event \(exported), but this ledger would record it as event \(event.sequence); an export keeps its sequence numbers (its corrections name events by number), so import it only where they continue the ledger, such as into an empty ledger to restore it")
           }
           try validator.validate(entries[index], recorded: event, index: index, in: txn)
           do {
-            try projector.project(event, decoded: typed[index], strict: checkingLaterEvents, set: live, in: txn)
+            try projector.project(event, decoded: typed[index], strict: checkingLaterEvents, set: live, cache: cache, in: txn)
           } catch let error as ProjectionError {
             if case .wouldInvalidate = error { throw ProjectionError.invalid(index: index, field: "effective", reason: error.description) }
             throw error
@@ -178,6 +179,8 @@ public final class CouncilLedger: Sendable {
     var first = true
     while true {
       let done = try log.environment.write { txn -> Bool in
+        // Made inside the transaction: a retry after the map grew starts from a fresh cache.
+        let cache = StateCache()
         if first {
           for db in set.all { try txn.empty(db) }
           try txn.put(Array(LedgerTimestamp.now().description.utf8), for: Array("rebuild-started".utf8), in: set.meta)
@@ -185,7 +188,7 @@ public final class CouncilLedger: Sendable {
         var processed = 0
         var sequence = next
         while processed < pageSize, let event = try log.event(sequence, in: txn) {
-          try projector.project(event, set: set, in: txn)
+          try projector.project(event, set: set, cache: cache, in: txn)
           processed += 1
           sequence = sequence.next
         }
@@ -265,13 +268,14 @@ public final class CouncilLedger: Sendable {
 struct Validator {
   let projector: Projector
   let set: ProjectionSet
+  let cache: StateCache
 
   func validate(_ entry: CouncilLedger.Entry, recorded: RecordedEvent, index: Int, in txn: borrowing LMDBWriteTransaction) throws {
     let day = entry.effective.firstDay
     let through = recorded.sequence.rawValue - 1
     func fail(_ field: String, _ reason: String) -> ProjectionError { .invalid(index: index, field: field, reason: reason) }
     func state(_ entity: StreamID) throws -> EntityState? {
-      try Projector.state(of: entity, asOf: day, knownThrough: through, set: set, in: txn)
+      try Projector.state(of: entity, asOf: day, knownThrough: through, set: set, cache: cache, in: txn)
     }
     func exists(_ entity: StreamID) throws -> Bool { try txn.value(for: Array(entity.rawValue.utf8), in: set.entities) != nil }
     func activeBody(_ id: String, field: String) throws -> BodyState {
@@ -388,7 +392,7 @@ struct Validator {
   private func validateReferences(_ entry: CouncilLedger.Entry, index: Int, through: UInt64, in txn: borrowing LMDBWriteTransaction) throws {
     let day = entry.effective.firstDay
     func fail(_ field: String, _ reason: String) -> ProjectionError { .invalid(index: index, field: "payload." + field, reason: reason) }
-    func present(_ entity: StreamID) throws -> EntityState? { try Projector.state(of: entity, asOf: day, knownThrough: through, set: set, in: txn) }
+    func present(_ entity: StreamID) throws -> EntityState? { try Projector.state(of: entity, asOf: day, knownThrough: through, set: set, cache: cache, in: txn) }
     switch entry.event {
     case .bodyEstablished(let p):
       if let parent = p.parent, try present(.body(parent)) == nil { throw fail("parent", "there is no body \"\(parent)\" on \(day)") }

@@ -62,6 +62,27 @@ struct SnapshotRow {
   func isVisible(knownThrough s: UInt64) -> Bool { knownFrom <= s && s < knownTo }
 }
 
+/// Decoded entity states by snapshot row key, for one batch of appends or one page of a replay.
+/// A row's key fixes its state for good (closing a row rewrites only its known-to), so a cached
+/// state can never be stale within one ledger; the cache only saves decoding the same JSON again.
+final class StateCache {
+  private var states: [[UInt8]: EntityState] = [:]
+  static let capacity = 50_000
+
+  func state(for key: [UInt8], kind: String, bytes: ArraySlice<UInt8>) throws -> EntityState? {
+    if bytes.isEmpty { return nil }
+    if let hit = states[key] { return hit }
+    let decoded = try EntityState.decode(kind: kind, bytes: bytes)
+    remember(decoded, for: key)
+    return decoded
+  }
+
+  func remember(_ state: EntityState, for key: [UInt8]) {
+    if states.count >= StateCache.capacity { states.removeAll(keepingCapacity: true) }
+    states[key] = state
+  }
+}
+
 /// Maintains the projections inside the event log's write transactions, and answers as-of
 /// lookups from them.
 struct Projector {
@@ -74,7 +95,7 @@ struct Projector {
   ///
   /// One seek in the snapshot database to the last row at or before `day`, then a step back per
   /// row that the knowledge time hides: O(log n), never a replay.
-  static func state<T: LMDBReader & ~Copyable>(of entity: StreamID, asOf day: CalendarDay?, knownThrough: UInt64, set: ProjectionSet, in txn: borrowing T) throws -> EntityState? {
+  static func state<T: LMDBReader & ~Copyable>(of entity: StreamID, asOf day: CalendarDay?, knownThrough: UInt64, set: ProjectionSet, cache: StateCache? = nil, in txn: borrowing T) throws -> EntityState? {
     let prefix = SnapshotKey.prefix(entity)
     let upper: [UInt8]
     if let day { upper = prefix + EventLog.dayKey(CalendarDay(daysSinceEpoch: day.daysSinceEpoch + 1)) }
@@ -84,6 +105,7 @@ struct Projector {
       while let e = entry, e.key.starts(with: prefix) {
         let row = SnapshotRow(key: e.key, value: e.value, prefixLength: prefix.count)
         if row.isVisible(knownThrough: knownThrough) {
+          if let cache { return try cache.state(for: row.key, kind: entity.kind, bytes: row.stateBytes) }
           return row.stateBytes.isEmpty ? nil : try EntityState.decode(kind: entity.kind, bytes: row.stateBytes)
         }
         entry = try c.previous()
@@ -169,7 +191,7 @@ struct Projector {
   ///   - strict: Refuse (``ProjectionError/wouldInvalidate(sequence:reason:)``) a change of
   ///     history that leaves a later event of the same entity inconsistent. Appends are strict;
   ///     a replay of events already in the log is not, so it never fails.
-  func project(_ recorded: RecordedEvent, decoded: CouncilEvent? = nil, strict: Bool = false, set: ProjectionSet, in txn: borrowing LMDBWriteTransaction) throws {
+  func project(_ recorded: RecordedEvent, decoded: CouncilEvent? = nil, strict: Bool = false, set: ProjectionSet, cache: StateCache = StateCache(), in txn: borrowing LMDBWriteTransaction) throws {
     let s = recorded.sequence
     let event = try decoded ?? Projector.decode(recorded)
     switch event {
@@ -182,14 +204,14 @@ struct Projector {
       for entity in Set(before.event.projectedEntities + after.event.projectedEntities) {
         try recompute(entity, by: s, from: oldPoint.lexicographicallyPrecedes(newPoint) ? oldPoint : newPoint,
                       removing: oldPoint, adding: after.event.projectedEntities.contains(entity) ? newPoint : nil,
-                      known: [c.corrects: after], strict: strict, set: set, in: txn)
+                      known: [c.corrects: after], strict: strict, set: set, cache: cache, in: txn)
       }
     case .eventRetracted(let r):
       guard let before = try effectiveVersion(of: r.retracts, set: set, in: txn) else { return }
       try txn.put([2] + s.keyBytes, for: r.retracts.keyBytes, in: set.amendments)
       let oldPoint = SnapshotKey.point(before.effective.firstDay, r.retracts)
       for entity in before.event.projectedEntities {
-        try recompute(entity, by: s, from: oldPoint, removing: oldPoint, adding: nil, known: [:], strict: strict, set: set, in: txn)
+        try recompute(entity, by: s, from: oldPoint, removing: oldPoint, adding: nil, known: [:], strict: strict, set: set, cache: cache, in: txn)
       }
     default:
       let point = SnapshotKey.point(recorded.effective.firstDay, s)
@@ -197,14 +219,15 @@ struct Projector {
       for entity in event.projectedEntities {
         let key = Array(entity.rawValue.utf8)
         if try txn.value(for: key, in: set.entities) == nil { try txn.put(s.keyBytes, for: key, in: set.entities) }
-        try recompute(entity, by: s, from: point, removing: nil, adding: point, known: [s: effective], strict: strict, set: set, in: txn)
+        try recompute(entity, by: s, from: point, removing: nil, adding: point, known: [s: effective], strict: strict, set: set, cache: cache, in: txn)
       }
     }
     try txn.put(s.keyBytes, for: Array("projected-through".utf8), in: set.meta)
   }
 
   private func recompute(_ entity: StreamID, by s: SequenceNumber, from start: [UInt8], removing: [UInt8]?, adding: [UInt8]?,
-                         known: [SequenceNumber: EffectiveEvent], strict: Bool, set: ProjectionSet, in txn: borrowing LMDBWriteTransaction) throws {
+                         known: [SequenceNumber: EffectiveEvent], strict: Bool, set: ProjectionSet, cache: StateCache,
+                         in txn: borrowing LMDBWriteTransaction) throws {
     let prefix = SnapshotKey.prefix(entity)
     // Current rows at or after the start point, and the current state just before it.
     let (rows, prior) = try txn.withCursor(set.snapshots) { c -> ([SnapshotRow], EntityState?) in
@@ -220,7 +243,7 @@ struct Projector {
       while let e = entry, e.key.starts(with: prefix) {
         let row = SnapshotRow(key: e.key, value: e.value, prefixLength: prefix.count)
         if row.knownTo == SnapshotKey.current {
-          prior = row.stateBytes.isEmpty ? nil : try EntityState.decode(kind: entity.kind, bytes: row.stateBytes)
+          prior = try cache.state(for: row.key, kind: entity.kind, bytes: row.stateBytes)
           break
         }
         entry = try c.previous()
@@ -254,7 +277,9 @@ struct Projector {
         if let lastChanged, lastChanged.lexicographicallyPrecedes(point), row.stateBytes.elementsEqual(encoded) { return }
         try txn.put(s.keyBytes + Array(row.stateBytes), for: row.key, in: set.snapshots)
       }
-      try txn.put(SnapshotKey.current.bigEndianBytes + encoded, for: SnapshotKey.key(entity, point: point, knownFrom: s.rawValue), in: set.snapshots)
+      let key = SnapshotKey.key(entity, point: point, knownFrom: s.rawValue)
+      try txn.put(SnapshotKey.current.bigEndianBytes + encoded, for: key, in: set.snapshots)
+      if let state { cache.remember(state, for: key) }
     }
   }
 }

@@ -93,10 +93,22 @@ public final class RawLMDB {
     (try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")[.size] as? Int) ?? 0
   }
 
-  /// Per named database of the environment at `path` (opened read-only): entries and bytes in
-  /// pages (branch + leaf + overflow pages × page size). The environment must not be open
-  /// elsewhere in this process.
-  public static func databaseStatistics(path: String) throws -> [(name: String, entries: Int, bytes: Int)] {
+  /// One named database's size.
+  public struct DatabaseStatistics: Sendable {
+    public let name: String
+    public let entries: Int
+    /// Branch + leaf + overflow pages × page size.
+    public let bytes: Int
+    public let overflowPages: Int
+    public let pageSize: Int
+    /// The sum of every key's and value's length (what the entries hold, without LMDB's pages).
+    public let payloadBytes: Int
+  }
+
+  /// Per named database of the environment at `path` (opened read-only): entries, bytes in
+  /// pages, overflow pages and the bytes the entries themselves hold. The environment must not
+  /// be open elsewhere in this process.
+  public static func databaseStatistics(path: String) throws -> [DatabaseStatistics] {
     var e: OpaquePointer?
     try check(mdb_env_create(&e), "mdb_env_create")
     defer { mdb_env_close(e) }
@@ -105,26 +117,42 @@ public final class RawLMDB {
     var txn: OpaquePointer?
     try check(mdb_txn_begin(e, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin")
     defer { mdb_txn_abort(txn) }
+    func names(_ dbi: MDB_dbi) throws -> [String] {
+      var out: [String] = []
+      var cursor: OpaquePointer?
+      try check(mdb_cursor_open(txn, dbi, &cursor), "mdb_cursor_open")
+      defer { mdb_cursor_close(cursor) }
+      var k = MDB_val()
+      var v = MDB_val()
+      var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+      while rc == MDB_SUCCESS {
+        out.append(String(decoding: UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), as: UTF8.self))
+        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+      }
+      return out
+    }
     var main: MDB_dbi = 0
     try check(mdb_dbi_open(txn, nil, 0, &main), "mdb_dbi_open main")
-    var names: [String] = []
-    var cursor: OpaquePointer?
-    try check(mdb_cursor_open(txn, main, &cursor), "mdb_cursor_open")
-    var k = MDB_val()
-    var v = MDB_val()
-    var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-    while rc == MDB_SUCCESS {
-      names.append(String(decoding: UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), as: UTF8.self))
-      rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
-    }
-    mdb_cursor_close(cursor)
-    var out: [(String, Int, Int)] = []
-    for name in names {
+    var out: [DatabaseStatistics] = []
+    for name in try names(main) {
       var dbi: MDB_dbi = 0
       guard mdb_dbi_open(txn, name, 0, &dbi) == MDB_SUCCESS else { continue }
       var st = MDB_stat()
       try check(mdb_stat(txn, dbi, &st), "mdb_stat \(name)")
-      out.append((name, st.ms_entries, (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * Int(st.ms_psize)))
+      var payload = 0
+      var cursor: OpaquePointer?
+      try check(mdb_cursor_open(txn, dbi, &cursor), "mdb_cursor_open")
+      var k = MDB_val()
+      var v = MDB_val()
+      var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+      while rc == MDB_SUCCESS {
+        payload += k.mv_size + v.mv_size
+        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+      }
+      mdb_cursor_close(cursor)
+      out.append(DatabaseStatistics(name: name, entries: st.ms_entries,
+                                    bytes: (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * Int(st.ms_psize),
+                                    overflowPages: st.ms_overflow_pages, pageSize: Int(st.ms_psize), payloadBytes: payload))
     }
     return out
   }

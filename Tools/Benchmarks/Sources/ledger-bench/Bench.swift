@@ -1,0 +1,407 @@
+import Baselines
+import Foundation
+import PolicyLedgerDomain
+import PolicyLedgerEventLog
+import PolicyLedgerQuery
+
+/// What one scale measured. Rates are events per second, latencies nanoseconds, times seconds.
+struct ScaleResult {
+  var events = 0
+  var batch = 0
+  var generateSeconds = 0.0
+  var history: GeneratedHistory?
+
+  // Batch import.
+  var ledgerImportSeconds = 0.0
+  var rawImportSeconds: Double?
+  var sqliteImportSeconds: Double?
+  // One durable append (median, ns).
+  var ledgerAppend: Double?
+  var rawAppend: Double?
+  var sqliteAppend: Double?
+  var appends = 0
+  // As-of lookups (ns).
+  var lookups = 0
+  var ledgerAsOf = Samples()
+  var rawEventGet = Samples()
+  var rawGet = Samples()
+  var rawGetParse = Samples()
+  var rawGetParseDecode = Samples()
+  var rawGetJSONDecoder = Samples()
+  var sqliteAsOf = Samples()
+  var stateBytesAverage = 0.0
+  // Whole state, indicator history (seconds, median of runs).
+  var stateSeconds: Double?
+  var stateRuns = 0
+  var stateEntities = 0
+  var historySeconds: Double?
+  var historyEntries = 0
+  // Rebuild, verify (seconds).
+  var rebuildSeconds: Double?
+  var verifySeconds: Double?
+  var rawReadBackSeconds: Double?
+  var rawChainSeconds: Double?
+  // Disk.
+  var ledgerFileBytes = 0
+  var rawFileBytes: Int?
+  var sqliteFileBytes: Int?
+  var canonicalBytesTotal = 0
+  var recordBytesTotal = 0
+  var databases: [RawLMDB.DatabaseStatistics] = []
+  var totalSeconds = 0.0
+
+  func rate(_ seconds: Double?) -> Double? { seconds.map { Double(events) / $0 } }
+}
+
+struct BenchOptions {
+  var scales = [10_000, 100_000]
+  var quick = false
+  var output: String?
+  var batch = 1000
+  var directory = FileManager.default.temporaryDirectory.path + "/ledger-bench-\(getpid())"
+  var seed: UInt64 = 20_140_519
+  var lookups = 2000
+  var appends = 50
+  var baselines = true
+  /// Phases to run after the import (all when nil): asof, state, history, rebuild, verify, append.
+  var only: Set<String>?
+  var keep = false
+  var mapSize = 1 << 36
+
+  func runs(_ phase: String) -> Bool { only?.contains(phase) ?? true }
+}
+
+struct BenchError: Error, CustomStringConvertible { let description: String }
+
+/// Runs every measurement at one scale, in one process, on one fresh folder.
+func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
+  var result = ScaleResult()
+  let started = nowNanos()
+  result.batch = options.batch
+  let base = options.directory + "/scale-\(n)"
+  try? FileManager.default.removeItem(atPath: base)
+  try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+  defer { if !options.keep { try? FileManager.default.removeItem(atPath: base) } }
+
+  // 1. Generate.
+  progress("[\(n)] generating…")
+  var history: GeneratedHistory!
+  result.generateSeconds = seconds {
+    var generator = Generator(events: n, seed: options.seed)
+    history = generator.generate()
+  }
+  let entries = history.entries
+  result.events = entries.count
+  result.history = history
+  guard entries.count == n else { throw BenchError(description: "generated \(entries.count) events, not \(n)") }
+  let batches: [[CouncilLedger.Entry]] = stride(from: 0, to: n, by: options.batch).map { Array(entries[$0..<min(n, $0 + options.batch)]) }
+  progress("[\(n)] generated in \(fmt(result.generateSeconds)) s: \(history.bodies) bodies, \(history.people) people, \(history.decisions) decisions, \(history.indicators) indicators")
+
+  // 2. Ledger batch import.
+  let ledgerPath = base + "/ledger"
+  var ledgerOptions = EventLog.Options()
+  ledgerOptions.storage.initialMapSize = options.mapSize
+  let clock = BenchClock()
+  ledgerOptions.clock = { LedgerTimestamp(microseconds: clock.tick()) }
+  var records: [[UInt8]] = []
+  var firstStreams: [String] = []
+  records.reserveCapacity(n)
+  firstStreams.reserveCapacity(n)
+  // The baselines are opened first and fed batch by batch right after the ledger's batch, so
+  // that the three imports see the same machine (this one is shared with other builds).
+  var raw: RawLMDB?
+  var sqlite: SQLiteStore?
+  if options.baselines {
+    raw = try RawLMDB(path: base + "/raw", mapSize: options.mapSize)
+    sqlite = try SQLiteStore(path: base + "/sqlite.db")
+  }
+  do {
+    let ledger = try CouncilLedger.open(at: ledgerPath, options: ledgerOptions)
+    progress("[\(n)] batch import (ledger, raw LMDB, SQLite, interleaved by batch)…")
+    var elapsed: UInt64 = 0
+    var rawElapsed: UInt64 = 0
+    var sqliteElapsed: UInt64 = 0
+    for (i, batch) in batches.enumerated() {
+      let t = nowNanos()
+      let recorded = try ledger.record(batch)
+      elapsed += nowNanos() - t
+      let first = records.count
+      var rows: [SQLiteRow] = []
+      for e in recorded {
+        var record: [UInt8] = [1]
+        record.reserveCapacity(65 + e.canonicalBytes.count)
+        record += e.previousHash.bytes
+        record += e.hash.bytes
+        record += e.canonicalBytes
+        result.canonicalBytesTotal += e.canonicalBytes.count
+        result.recordBytesTotal += record.count
+        records.append(record)
+        firstStreams.append(e.streams[0].rawValue)
+        if options.baselines {
+          rows.append(SQLiteRow(seq: Int64(e.sequence.rawValue), stream: e.streams[0].rawValue, effectiveDay: Int32(e.effective.firstDay.daysSinceEpoch),
+                                recorded: e.recordedAt.microseconds, body: e.canonicalBytes))
+        }
+      }
+      if let raw, let sqlite {
+        let t1 = nowNanos()
+        try raw.appendBatch(firstKey: UInt64(first + 1), records: records[first...])
+        let t2 = nowNanos()
+        try sqlite.insertBatch(rows[...])
+        let t3 = nowNanos()
+        rawElapsed += t2 - t1
+        sqliteElapsed += t3 - t2
+      }
+      if i % max(1, batches.count / 10) == 0 { progress("[\(n)]   \(records.count) events, ledger \(fmt(Double(records.count) / (Double(elapsed) / 1e9))) events/s") }
+    }
+    result.ledgerImportSeconds = Double(elapsed) / 1e9
+    if options.baselines {
+      result.rawImportSeconds = Double(rawElapsed) / 1e9
+      result.sqliteImportSeconds = Double(sqliteElapsed) / 1e9
+    }
+    progress("[\(n)] ledger import: \(fmt(result.rate(result.ledgerImportSeconds))) events/s")
+  }
+  // The ledger is closed here (its environment is released with the last reference): measure
+  // the file and each named database.
+  result.ledgerFileBytes = fileSize(ledgerPath + "/data.mdb")
+  result.databases = try RawLMDB.databaseStatistics(path: ledgerPath)
+
+  if options.baselines {
+    result.rawFileBytes = raw!.fileSize
+    sqlite!.checkpoint()
+    result.sqliteFileBytes = sqlite!.fileSize
+
+    // Read back by the same keys, and the same hash-chain walk verify does, without the ledger.
+    var sink = 0
+    result.rawReadBackSeconds = try seconds {
+      try raw!.read { r in
+        for key in 1...UInt64(n) { r.event(key) { sink &+= $0?.count ?? 0 } }
+      }
+    }
+    // The hash-chain walk is timed below, interleaved with the ledger's verify.
+    if sink == 0 { throw BenchError(description: "read back nothing") }
+  }
+
+  let ledger = try CouncilLedger.open(at: ledgerPath, options: ledgerOptions)
+
+  // 4. Verify.
+  if options.runs("verify") {
+    progress("[\(n)] verify…")
+    // Median of 3 runs, each followed by the raw chain walk (a single run is noisy here).
+    var times: [Double] = []
+    var chainTimes: [Double] = []
+    for _ in 0..<3 {
+      var report: VerificationReport?
+      times.append(try seconds { report = try ledger.log.verify() })
+      guard let report, report.isValid, report.eventsChecked == UInt64(n) else { throw BenchError(description: "verify failed: \(String(describing: report))") }
+      if let raw {
+        chainTimes.append(try seconds {
+          var previous = EventHash.genesis.bytes
+          var ok = true
+          try raw.read { r in
+            try r.scanEvents { _, record in
+              let canonical = Array(record[65...])
+              let hash = EventLog.hash(previous: EventHash(bytes: previous)!, canonical: canonical)
+              ok = ok && record[1..<33].elementsEqual(previous) && record[33..<65].elementsEqual(hash.bytes)
+              previous = hash.bytes
+            }
+          }
+          if !ok { throw BenchError(description: "the raw copy's hash chain does not verify") }
+        })
+      }
+    }
+    if !chainTimes.isEmpty { result.rawChainSeconds = chainTimes.sorted()[1] }
+    result.verifySeconds = times.sorted()[1]
+  }
+
+  // 5. As-of lookups: the same (entity, day) pairs for every system.
+  if options.runs("asof") {
+    progress("[\(n)] as-of lookups…")
+    // A fixed mix of entity kinds at every scale (so that the sizes of the states read do not
+    // change with the scale): 40% indicators, 30% bodies, 30% decisions. People are left out
+    // because the SQLite table keys events by their main stream only (a person is never one).
+    // The day is uniform between the entity's first event and the history's last day.
+    var firstDay: [String: Int] = [:]
+    for i in 0..<n where firstDay[firstStreams[i]] == nil { firstDay[firstStreams[i]] = history.effectiveDays[i] }
+    var byKind: [String: [String]] = [:]
+    for id in firstDay.keys.sorted() { byKind[String(id.prefix { $0 != ":" }), default: []].append(id) }
+    var rng = SplitMix64(seed: options.seed ^ 0xA5A5)
+    var sample: [(StreamID, CalendarDay, String, Int32)] = []
+    for _ in 0..<options.lookups {
+      let roll = rng.int(0..<10)
+      let kind = roll < 4 ? "indicator" : roll < 7 ? "body" : "decision"
+      guard let ids = byKind[kind], !ids.isEmpty else { continue }
+      let id = rng.pick(ids)
+      let day = rng.int(firstDay[id]!...max(firstDay[id]!, history.lastDay))
+      sample.append((StreamID(id)!, calendarDay(day), id, Int32(day)))
+    }
+    let count = sample.count
+    let eventKeys = (0..<count).map { _ in UInt64(rng.int(1...n)) }
+    result.lookups = count
+    // An untimed pass: warms the caches and gives the ledger's answers, from which the raw
+    // baseline's values are made.
+    var answers: [EntityState?] = []
+    answers.reserveCapacity(count)
+    for (id, day, _, _) in sample { answers.append(try ledger.entity(id, asOf: day)) }
+    let kinds = sample.map { $0.0.kind }
+    if let raw {
+      // Values of the same size as the snapshot rows the ledger read: 8 bytes (the row's
+      // known-to) + the state's canonical JSON, re-encoded from the ledger's answer.
+      let encoder = CanonicalEncoder()
+      var values: [[UInt8]] = []
+      var total = 0
+      for state in answers {
+        var bytes = [UInt8](repeating: 0xFF, count: 8)
+        switch state {
+        case .body(let s)?: bytes += try encoder.encode(s).canonicalBytes()
+        case .person(let s)?: bytes += try encoder.encode(s).canonicalBytes()
+        case .decision(let s)?: bytes += try encoder.encode(s).canonicalBytes()
+        case .indicator(let s)?: bytes += try encoder.encode(s).canonicalBytes()
+        case nil: break
+        }
+        total += bytes.count - 8
+        values.append(bytes)
+      }
+      result.stateBytesAverage = Double(total) / Double(max(1, count))
+      try raw.putValues(firstKey: 0, records: values[...])
+    }
+    // The timed pass, interleaved: for each lookup, the ledger, then each baseline, so that the
+    // machine's other load falls on all of them alike.
+    let decoder = CanonicalDecoder()
+    let json = JSONDecoder()
+    func typed(_ kind: String, _ value: CanonicalValue) throws -> EntityState {
+      switch kind {
+      case "body": return .body(try decoder.decode(BodyState.self, from: value))
+      case "person": return .person(try decoder.decode(PersonState.self, from: value))
+      case "decision": return .decision(try decoder.decode(DecisionState.self, from: value))
+      default: return .indicator(try decoder.decode(IndicatorState.self, from: value))
+      }
+    }
+    func foundation(_ kind: String, _ data: Data) throws -> EntityState {
+      switch kind {
+      case "body": return .body(try json.decode(BodyState.self, from: data))
+      case "person": return .person(try json.decode(PersonState.self, from: data))
+      case "decision": return .decision(try json.decode(DecisionState.self, from: data))
+      default: return .indicator(try json.decode(IndicatorState.self, from: data))
+      }
+    }
+    func jsonBytes(_ buffer: UnsafeRawBufferPointer?) -> UnsafeBufferPointer<UInt8>? {
+      guard let buffer, buffer.count > 8 else { return nil }
+      return UnsafeBufferPointer(rebasing: buffer.assumingMemoryBound(to: UInt8.self)[8...])
+    }
+    var sink = 0
+    for k in 0..<count {
+      let (id, day, stream, sqlDay) = sample[k]
+      var t = nowNanos()
+      let state = try ledger.entity(id, asOf: day)
+      result.ledgerAsOf.add(nowNanos() - t)
+      if state != answers[k] { throw BenchError(description: "lookup \(k) changed between passes") }
+      guard let raw else { continue }
+      // One mdb_get of a random event record, in a database as large as the ledger's log.
+      t = nowNanos()
+      try raw.read { r in r.event(eventKeys[k]) { sink &+= $0?.count ?? 0 } }
+      result.rawEventGet.add(nowNanos() - t)
+      // One mdb_get of a value the size of the state.
+      t = nowNanos()
+      try raw.read { r in r.value(UInt64(k)) { sink &+= $0?.count ?? 0 } }
+      result.rawGet.add(nowNanos() - t)
+      // + the same JSON parse.
+      t = nowNanos()
+      let parsed = try raw.read { r in try r.value(UInt64(k)) { b in try jsonBytes(b).map { try CanonicalValue.parse($0) } } }
+      result.rawGetParse.add(nowNanos() - t)
+      if parsed != nil { sink &+= 1 }
+      // + the same typed decode (what the ledger does after its seek).
+      t = nowNanos()
+      let decoded = try raw.read { r in try r.value(UInt64(k)) { b in try jsonBytes(b).map { try typed(kinds[k], try CanonicalValue.parse($0)) } } }
+      result.rawGetParseDecode.add(nowNanos() - t)
+      if decoded != answers[k] { throw BenchError(description: "raw decode of lookup \(k) differs from the ledger's answer") }
+      // For comparison only: Foundation's JSONDecoder into the same types, with no
+      // intermediate CanonicalValue tree (what a direct decoder costs).
+      t = nowNanos()
+      let viaFoundation = try raw.read { r in try r.value(UInt64(k)) { b in try jsonBytes(b).map { try foundation(kinds[k], Data(buffer: $0)) } } }
+      result.rawGetJSONDecoder.add(nowNanos() - t)
+      if viaFoundation != answers[k] { throw BenchError(description: "JSONDecoder decode of lookup \(k) differs from the ledger's answer") }
+      if let sqlite {
+        t = nowNanos()
+        sink &+= try sqlite.latest(stream: stream, onOrBefore: sqlDay) { $0?.count ?? 0 }
+        result.sqliteAsOf.add(nowNanos() - t)
+      }
+    }
+    if raw != nil && sink == 0 { throw BenchError(description: "lookups read nothing") }
+  }
+
+  // 6. Whole state as of the last day: median of up to 5 runs (fewer when one takes over 2 s).
+  if options.runs("state") {
+    progress("[\(n)] whole state…")
+    var times: [Double] = []
+    var entities = 0
+    while times.count < 5 {
+      var state: LedgerState?
+      times.append(try seconds { state = try ledger.state(asOf: calendarDay(history.lastDay)) })
+      entities = state.map { $0.bodies.count + $0.people.count + $0.decisions.count + $0.indicators.count } ?? 0
+      if times.reduce(0, +) > 4 && times.count >= 1 { break }
+    }
+    result.stateSeconds = times.sorted()[times.count / 2]
+    result.stateRuns = times.count
+    result.stateEntities = entities
+  }
+
+  // 7. One indicator's history.
+  if options.runs("history") {
+    progress("[\(n)] indicator history…")
+    var times: [Double] = []
+    while times.count < 7 {
+      var entries = 0
+      times.append(try seconds { entries = try ledger.indicatorHistory(history.historyIndicator).entries.count })
+      result.historyEntries = entries
+      if times.reduce(0, +) > 4 { break }
+    }
+    result.historySeconds = times.sorted()[times.count / 2]
+  }
+
+  // 8. Full rebuild.
+  if options.runs("rebuild") {
+    progress("[\(n)] rebuild…")
+    var replayed: UInt64 = 0
+    result.rebuildSeconds = try seconds { replayed = try ledger.rebuildProjections() }
+    guard replayed == UInt64(n) else { throw BenchError(description: "rebuild replayed \(replayed) events, not \(n)") }
+  }
+
+  // 9. One durable append, one event at a time (median).
+  if options.runs("append"), !history.activeIndicators.isEmpty {
+    progress("[\(n)] single appends…")
+    let k = options.appends
+    result.appends = k
+    // Interleaved: for each i, one ledger append, one raw LMDB append, one SQLite insert.
+    var ledgerTimes = Samples()
+    var rawTimes = Samples()
+    var sqliteTimes = Samples()
+    for i in 0..<k {
+      let indicator = history.activeIndicators[i % history.activeIndicators.count]
+      let entry = CouncilLedger.Entry(.indicatorObserved(.init(indicator: indicator.id, value: LedgerDecimal(1000 + i), unit: indicator.unit,
+                                                                period: ObservedPeriod(.fiscalYear(2025)!))),
+                                      effective: .day(calendarDay(history.lastDay + 1 + i)), actor: "secretariat", source: "bench")
+      var t = nowNanos()
+      let recorded = try ledger.record([entry])
+      ledgerTimes.add(nowNanos() - t)
+      guard let raw, let sqlite else { continue }
+      let e = recorded[0]
+      let record = [1] + e.previousHash.bytes + e.hash.bytes + e.canonicalBytes
+      t = nowNanos()
+      try raw.appendBatch(firstKey: UInt64(n + 1 + i), records: [record][...])
+      rawTimes.add(nowNanos() - t)
+      let row = SQLiteRow(seq: Int64(n + 1 + i), stream: e.streams[0].rawValue, effectiveDay: Int32(e.effective.firstDay.daysSinceEpoch),
+                          recorded: e.recordedAt.microseconds, body: e.canonicalBytes)
+      t = nowNanos()
+      try sqlite.insertBatch([row][...])
+      sqliteTimes.add(nowNanos() - t)
+    }
+    result.ledgerAppend = ledgerTimes.median
+    if !rawTimes.values.isEmpty {
+      result.rawAppend = rawTimes.median
+      result.sqliteAppend = sqliteTimes.median
+    }
+  }
+  result.totalSeconds = Double(nowNanos() - started) / 1e9
+  progress("[\(n)] done in \(fmt(result.totalSeconds)) s")
+  return result
+}
