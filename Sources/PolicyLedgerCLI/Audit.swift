@@ -49,7 +49,7 @@ extension PolicyLedger {
           "streams": .strings(e.streams.map(\.rawValue)), "payload": JSON(e.payload),
         ]))
       }
-      Report(caption: ["\(stream): \(trail.count) events."], table: table, json: .array(json)).emit(output.format)
+      Report(caption: ["\(stream): \(Render.count(trail.count, "event"))."], table: table, json: .array(json)).emit(output.format)
     }
 
     /// A stream id as given, or a bare id tried as a body, an indicator, a decision and a person.

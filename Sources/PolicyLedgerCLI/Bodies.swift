@@ -32,7 +32,7 @@ extension PolicyLedger {
         for child in node.children { walk(child, depth: depth + 1) }
       }
       for root in tree { walk(root, depth: 0) }
-      return Report(caption: [try time.caption() + ": \(json.count) bodies."], table: table, json: .array(json))
+      return Report(caption: [try time.caption() + ": \(Render.count(json.count, "body", "bodies"))."], table: table, json: .array(json))
     }
   }
 }

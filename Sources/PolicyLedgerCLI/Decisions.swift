@@ -44,7 +44,7 @@ extension PolicyLedger {
                       Cell(d.schedule.dropLast().map(\.planned.description).joined(separator: ", ")),
                       Cell.optional(d.taken?.description), Cell(d.body), Cell(d.id)])
       }
-      var caption = try time.caption() + ": \(decisions.count) decisions"
+      var caption = try time.caption() + ": \(Render.count(decisions.count, "decision"))"
       if let from { caption += " from \(from)" }
       if let to { caption += " to \(to)" }
       Report(caption: [caption + "."], table: table, json: .array(decisions.map(Render.decision))).emit(output.format)

@@ -39,7 +39,7 @@ extension PolicyLedger {
                  "streams": .strings(e.streams.map(\.rawValue)), "source": .optional(e.source)])
       })
       let head = try ledger.log.head()
-      Report(caption: ["\(events.count) events shown of \(head?.sequence.rawValue ?? 0) in \(ledger.log.path)."], table: table, json: json).emit(output.format)
+      Report(caption: ["\(Render.count(events.count, "event")) shown of \(head?.sequence.rawValue ?? 0) in \(ledger.log.path)."], table: table, json: json).emit(output.format)
     }
   }
 }

@@ -40,7 +40,7 @@ extension PolicyLedger {
         table.append([Cell(String(i + 1)), Cell(m.name.ja), Cell(m.role.japanese, raw: m.role.rawValue), Cell(m.person),
                       Cell(m.since.description), Cell(m.affiliations.joined(separator: "、"), raw: m.affiliations.joined(separator: "; "))])
       }
-      let caption = "\(body.name.ja) (\(body.id)): \(members.count) members. " + (try time.caption()) + "."
+      let caption = "\(body.name.ja) (\(body.id)): \(Render.count(members.count, "member")). " + (try time.caption()) + "."
       return Report(caption: [caption], table: table, json: .array(members.map { Render.member($0, body: body.id) }))
     }
   }

@@ -21,6 +21,11 @@ extension JSON {
 }
 
 enum Render {
+  /// `1 body`, `2 bodies`: a count with its noun in the right number.
+  static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
+    "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
+  }
+
   static func named(_ id: String, _ name: LocalizedName, _ extra: [String: JSON?]) -> JSON {
     var members = name.jsonMembers
     members["id"] = .string(id)

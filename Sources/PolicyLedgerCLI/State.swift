@@ -18,7 +18,7 @@ extension PolicyLedger {
       let state = try ledger.state(asOf: try time.day(), knownAt: try time.knowledge())
       var table = TextTable(["kind", "id", "name", "detail"])
       for b in state.bodies {
-        var detail = "\(b.kind.japanese), since \(b.established), \(b.members.count) members"
+        var detail = "\(b.kind.japanese), since \(b.established), \(Render.count(b.members.count, "member"))"
         if let d = b.dissolved { detail += ", dissolved \(d)" }
         table.append(["body", Cell(b.id), Cell(b.name.ja), Cell(detail)])
       }
@@ -33,7 +33,7 @@ extension PolicyLedger {
         let latest = i.latest.map { "latest \($0.value.grouped)\(i.unit.rawValue)" + ($0.period.map { " (\($0))" } ?? "") } ?? "no value yet"
         table.append(["indicator", Cell(i.id), Cell(i.name.ja), Cell(latest)])
       }
-      let counts = "\(state.bodies.count) bodies, \(state.people.count) people, \(state.decisions.count) decisions, \(state.indicators.count) indicators"
+      let counts = "\(Render.count(state.bodies.count, "body", "bodies")), \(Render.count(state.people.count, "person", "people")), \(Render.count(state.decisions.count, "decision")), \(Render.count(state.indicators.count, "indicator"))"
       var json = try time.jsonMembers()
       json["counts"] = .object(["bodies": .integer(state.bodies.count), "people": .integer(state.people.count),
                                 "decisions": .integer(state.decisions.count), "indicators": .integer(state.indicators.count)])

@@ -34,7 +34,7 @@ extension PolicyLedger {
       ]])
       var caption: [String] = []
       if report.isValid {
-        caption.append("The hash chain of \(report.eventsChecked) events is intact.")
+        caption.append("The hash chain of \(Render.count(Int(report.eventsChecked), "event")) is intact.")
         if let digest { caption.append("The ledger extends the digest \(digest).") }
       } else {
         caption.append("Checked \(report.eventsChecked) events before the first failure.")
@@ -84,7 +84,7 @@ extension PolicyLedger {
 
     func run() throws {
       let count = try ledger.withWritableLedger { try $0.rebuildProjections() }
-      Report(caption: ["Rebuilt the projections from \(count) events."], table: TextTable(["events replayed"], rows: [[Cell(String(count))]]),
+      Report(caption: ["Rebuilt the projections from \(Render.count(Int(count), "event"))."], table: TextTable(["events replayed"], rows: [[Cell(String(count))]]),
              json: .object(["replayed": .integer(count)])).emit(output.format)
     }
   }
@@ -104,7 +104,7 @@ extension PolicyLedger {
       var table = TextTable(["database", "key", "problem"])
       for d in differences { table.append([Cell(d.database), Cell(d.key), Cell(d.problem)]) }
       let caption = differences.isEmpty
-        ? "The projections equal a fresh replay of \(events) events."
+        ? "The projections equal a fresh replay of \(Render.count(Int(events), "event"))."
         : "The projections differ from a fresh replay of \(events) events in \(differences.count) places" + (differences.count >= 100 ? " (the first 100 shown)" : "") + "."
       let json = JSON.object(["consistent": .bool(differences.isEmpty), "events": .integer(events),
                               "differences": .array(differences.map { .object(["database": .string($0.database), "key": .string($0.key), "problem": .string($0.problem)]) })])

@@ -415,7 +415,7 @@ struct Validator {
     }
     switch try Projector.decode(target) {
     case .eventCorrected, .eventRetracted:
-      throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) is itself a \(target.type); amend the original event instead")
+      throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) is itself an amendment (\(target.type)); amend the original event instead")
     default: break
     }
     if case .retracted(let by) = try Projector.amendment(of: sequence, set: set, in: txn) {
