@@ -1,0 +1,57 @@
+import Foundation
+import PolicyLedgerTestSupport
+import Testing
+
+/// What a careless command must not be able to do to a ledger.
+@Suite("Safety of the ledger's files")
+struct SafetyTests {
+  @Test("export never writes into a ledger folder nor over an existing file without --overwrite")
+  func exportCannotClobber() throws {
+    let seed = try SeedLedger("clobber")
+    let before = try seed.digest()
+    let intoLedger = try seed.run(["export", "--output", seed.path + "/data.mdb"])
+    #expect(intoLedger.status == 64)
+    #expect(intoLedger.stderr.contains("inside a ledger folder"))
+    let file = seed.folder.child("events.ndjson")
+    #expect(try seed.run(["export", "--output", file]).status == 0)
+    let again = try seed.run(["export", "--output", file])
+    #expect(again.status == 64)
+    #expect(again.stderr.contains("already exists"))
+    #expect(try seed.run(["export", "--output", file, "--overwrite"]).status == 0)
+    #expect(try seed.digest() == before)
+    // An export imported elsewhere keeps its numbers: into this (non-empty) ledger it is refused.
+    let reimport = try seed.run(["import", file])
+    #expect(reimport.status == 65)
+    #expect(reimport.stderr.contains("field \"seq\""))
+    #expect(try seed.digest() == before)
+    // Into an empty ledger it restores the same events.
+    let restored = seed.folder.child("restored")
+    #expect(try cli(["import", file, "--ledger", restored]).status == 0)
+    #expect(try cli(["export", "--ledger", restored]).stdout.split(separator: "\n").count == 96)
+  }
+
+  @Test("a backup is readable by its owner only")
+  func backupPermissions() throws {
+    let seed = try SeedLedger("backup-mode")
+    let target = seed.folder.child("copy")
+    #expect(try seed.run(["backup", target]).status == 0)
+    let mode = try FileManager.default.attributesOfItem(atPath: target + "/data.mdb")[.posixPermissions] as? Int
+    #expect(mode == 0o600)
+  }
+
+  @Test("a truncated data.mdb is a clear error, not a crash")
+  func truncatedFile() throws {
+    let seed = try SeedLedger("truncated")
+    let cut = seed.folder.child("cut")
+    try FileManager.default.createDirectory(atPath: cut, withIntermediateDirectories: true)
+    let data = try Data(contentsOf: URL(fileURLWithPath: seed.path + "/data.mdb"))
+    for size in [5_000, data.count / 2] {
+      try data.prefix(size).write(to: URL(fileURLWithPath: cut + "/data.mdb"))
+      for command in [["verify"], ["bodies"], ["digest"]] {
+        let result = try cli(command + ["--ledger", cut])
+        #expect(result.status == 66, "\(command) on \(size) bytes: \(result)")
+        #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains("truncated"), "\(result)")
+      }
+    }
+  }
+}
