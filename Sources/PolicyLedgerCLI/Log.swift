@@ -13,20 +13,34 @@ extension PolicyLedger {
     var from: UInt64 = 1
     @Option(help: ArgumentHelp("Show at most this many events.", valueName: "n"))
     var limit: Int?
+    @Option(
+      name: .customLong("known-at"),
+      help: ArgumentHelp("Show only what had been recorded at this moment (transaction time), or through seq:N.", valueName: "moment"))
+    var knownAt: Checked<KnowledgeArgument>?
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
       if from == 0 { throw ValidationError("--from counts events from 1.") }
       if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more.") }
+      _ = try knownAt?.value("--known-at")
     }
 
     func run() throws {
       let ledger = try ledger.openForReading()
       var events: [RecordedEvent] = []
-      try ledger.log.forEachEvent(from: SequenceNumber(from)) { event in
-        events.append(event)
-        return limit.map { events.count < $0 } ?? true
+      // Known at a moment: only the events recorded by then (recorded-at grows with seq).
+      let through: SequenceNumber?
+      switch try knownAt?.value("--known-at").time ?? .latest {
+      case .latest: through = nil
+      case .moment(let t): through = try ledger.log.sequence(knownAt: t) ?? SequenceNumber(0)
+      case .through(let s): through = s
+      }
+      if through != SequenceNumber(0) {
+        try ledger.log.forEachEvent(from: SequenceNumber(from), through: through) { event in
+          events.append(event)
+          return limit.map { events.count < $0 } ?? true
+        }
       }
       var table = TextTable([.init("seq", alignRight: true), .init("effective"), .init("recorded (UTC)"), .init("actor"), .init("type"), .init("hash")])
       for e in events {

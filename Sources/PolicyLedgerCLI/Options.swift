@@ -16,6 +16,12 @@ struct LedgerOptions: ParsableArguments {
     completion: .directory)
   var path: String?
 
+  func validate() throws {
+    if let path, path.trimmingCharacters(in: .whitespaces).isEmpty {
+      throw ValidationError("--ledger needs a folder path, not an empty string.")
+    }
+  }
+
   /// The folder this command uses.
   var resolvedPath: String {
     if let path, !path.isEmpty { return path }

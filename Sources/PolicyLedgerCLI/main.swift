@@ -9,14 +9,20 @@ import Foundation
 // subcommand still overrides.
 var arguments = Array(CommandLine.arguments.dropFirst())
 while let first = arguments.first, first.hasPrefix("--ledger") {
+  let value: String
   if first == "--ledger", arguments.count >= 2 {
-    setenv(LedgerOptions.environmentVariable, arguments[1], 1)
+    value = arguments[1]
     arguments.removeFirst(2)
   } else if first.hasPrefix("--ledger=") {
-    setenv(LedgerOptions.environmentVariable, String(first.dropFirst("--ledger=".count)), 1)
+    value = String(first.dropFirst("--ledger=".count))
     arguments.removeFirst()
   } else {
     break
   }
+  if value.trimmingCharacters(in: .whitespaces).isEmpty {
+    FileHandle.standardError.write(Data("error: --ledger needs a folder path, not an empty string\n".utf8))
+    exit(64)
+  }
+  setenv(LedgerOptions.environmentVariable, value, 1)
 }
 PolicyLedger.runAndExit(arguments)
