@@ -54,4 +54,18 @@ struct SafetyTests {
       }
     }
   }
+
+  @Test("log as known at a moment or an event; an empty --ledger is refused")
+  func logKnownAt() throws {
+    let seed = try SeedLedger("log-known-at")
+    let three = try seed.run(["log", "--known-at", "seq:3", "--format", "json"]).rows()
+    #expect(three.compactMap { $0["seq"] as? Int } == [1, 2, 3])
+    let none = try seed.run(["log", "--known-at", "2000-01-01", "--format", "json"]).rows()
+    #expect(none.isEmpty)
+    for args in [["--ledger", "", "bodies"], ["bodies", "--ledger", ""]] {
+      let result = try cli(args)
+      #expect(result.status == 64)
+      #expect(result.stderr.contains("--ledger needs a folder path"))
+    }
+  }
 }
