@@ -459,49 +459,62 @@ public final class EventLog: Sendable {
   /// - Throws: ``LedgerError/storage(_:)`` only; damage is reported, not thrown.
   /// - Complexity: O(n); reads in pages of 50,000 events, each in its own read transaction.
   public func verify(extending digest: LedgerDigest? = nil) throws -> VerificationReport {
+    try verify(extending: digest, pageSize: 50_000)
+  }
+
+  func verify(extending digest: LedgerDigest?, pageSize: Int) throws -> VerificationReport {
     var expected = SequenceNumber(1)
-    var previous = EventHash.genesis
+    var previous = [UInt8](repeating: 0, count: 32)
     var failure: VerificationReport.Failure?
     var digestMatched = digest == nil
-    let pageSize = 50_000
+    enum Step { case next, stop }
+    // Checks one record in place (no copy of the key or the value): gap, link, hash, digest.
+    func check(_ key: UnsafeRawBufferPointer, _ record: UnsafeRawBufferPointer) -> Step {
+      let seq = SequenceNumber(keyBytes: key)
+      if key.count != 8 || seq != expected {
+        failure = .init(sequence: expected, reason: "event \(expected) is missing (the next key is \(seq))")
+        return .stop
+      }
+      guard record.count > 65, record[0] == 1 else {
+        failure = .init(sequence: seq, reason: "its record header is malformed")
+        return .stop
+      }
+      if !record[1..<33].elementsEqual(previous) {
+        failure = .init(sequence: seq, reason: "its previous-hash link does not match the hash of event \(seq.rawValue - 1)")
+        return .stop
+      }
+      var hasher = SHA256()
+      hasher.update(data: previous)
+      hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: record[65...]))
+      let computed = hasher.finalize()
+      let matches = computed.withUnsafeBytes { $0.elementsEqual(record[33..<65]) }
+      if !matches {
+        failure = .init(sequence: seq, reason: "its stored hash does not match SHA-256 of its bytes (the event was changed)")
+        return .stop
+      }
+      computed.withUnsafeBytes { bytes in previous.withUnsafeMutableBytes { $0.copyMemory(from: bytes) } }
+      if let digest, digest.sequence == seq {
+        guard previous == digest.hash.bytes else {
+          failure = .init(sequence: seq, reason: "its hash \(EventHash(unchecked: previous)) differs from the digest's \(digest.hash): history up to it was rewritten")
+          return .stop
+        }
+        digestMatched = true
+      }
+      expected = expected.next
+      return .next
+    }
     outer: while true {
       var count = 0
       try storageErrors {
         try environment.read { txn in
           try txn.withCursor(events) { c in
-            var entry = try c.seek(atLeast: expected.keyBytes)
-            while let e = entry, count < pageSize {
+            guard try c.seek(atLeast: expected.keyBytes) != nil else { return }
+            var step = try c.withCurrent(check) ?? .stop
+            count += 1
+            while step == .next && count < pageSize {
+              guard let next = try c.withNext(check) else { break }
+              step = next
               count += 1
-              let seq = SequenceNumber(keyBytes: e.key)
-              let record = e.value
-              if e.key.count != 8 || seq != expected {
-                failure = .init(sequence: expected, reason: "event \(expected) is missing (the next key is \(seq))")
-                return
-              }
-              guard record.count > 65, record[0] == 1 else {
-                failure = .init(sequence: seq, reason: "its record header is malformed"); return
-              }
-              if !record[1..<33].elementsEqual(previous.bytes) {
-                failure = .init(sequence: seq, reason: "its previous-hash link does not match the hash of event \(seq.rawValue - 1)"); return
-              }
-              let computed = record.withUnsafeBufferPointer { buffer -> EventHash in
-                var hasher = SHA256()
-                hasher.update(data: previous.bytes)
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[65...])))
-                return EventHash(unchecked: Array(hasher.finalize()))
-              }
-              if !record[33..<65].elementsEqual(computed.bytes) {
-                failure = .init(sequence: seq, reason: "its stored hash does not match SHA-256 of its bytes (the event was changed)"); return
-              }
-              if let digest, digest.sequence == seq {
-                guard computed == digest.hash else {
-                  failure = .init(sequence: seq, reason: "its hash \(computed) differs from the digest's \(digest.hash): history up to it was rewritten"); return
-                }
-                digestMatched = true
-              }
-              previous = computed
-              expected = expected.next
-              entry = try c.next()
             }
           }
         }
@@ -512,7 +525,7 @@ public final class EventLog: Sendable {
     if failure == nil, let digest, !digestMatched {
       failure = .init(sequence: digest.sequence, reason: "the ledger ends at event \(checked), before the digest's event \(digest.sequence)")
     }
-    let head = checked == 0 ? nil : LedgerDigest(sequence: SequenceNumber(checked), hash: previous)
+    let head = checked == 0 ? nil : LedgerDigest(sequence: SequenceNumber(checked), hash: EventHash(unchecked: previous))
     return VerificationReport(eventsChecked: checked, head: failure == nil ? head : nil, failure: failure)
   }
 }

@@ -269,6 +269,11 @@ public struct LMDBCursor: ~Copyable {
     return try last()
   }
 
+  /// Lends the current entry's key and value to `body` without copying (`MDB_GET_CURRENT`).
+  public func withCurrent<R>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R) throws -> R? {
+    try moveRaw(MDB_GET_CURRENT, key: nil, body)
+  }
+
   /// Lends the next entry's key and value to `body` without copying (`MDB_NEXT`); `nil` at the end.
   public func withNext<R>(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R) throws -> R? {
     try moveRaw(MDB_NEXT, key: nil, body)

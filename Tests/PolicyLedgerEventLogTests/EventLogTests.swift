@@ -95,6 +95,27 @@ struct EventLogTests {
     #expect(report.failure?.reason.contains("changed") == true)
   }
 
+  @Test("verify reads in pages: every page size gives the same answer, also at a page boundary")
+  func verifyPages() throws {
+    let folder = TemporaryFolder("pages")
+    let log = try openLog(folder)
+    try log.append((1...50).map { sampleEvent($0) })
+    let head = try log.head()
+    for pageSize in [1, 7, 10, 49, 50, 51, 1000] {
+      let report = try log.verify(extending: head, pageSize: pageSize)
+      #expect(report.isValid && report.eventsChecked == 50 && report.head == head, "page size \(pageSize)")
+    }
+    let events = try #require(try log.environment.database(named: "events", create: false))
+    try log.environment.write { txn in
+      var record = try #require(try txn.value(for: SequenceNumber(21).keyBytes, in: events))
+      record[record.count - 2] ^= 0x20
+      try txn.put(record, for: SequenceNumber(21).keyBytes, in: events)
+    }
+    for pageSize in [1, 10, 20, 21, 50] {
+      #expect(try log.verify(extending: nil, pageSize: pageSize).failure?.sequence == SequenceNumber(21), "page size \(pageSize)")
+    }
+  }
+
   @Test("re-hashing a changed event still breaks the link of the next one")
   func rehashDetected() throws {
     let folder = TemporaryFolder("rehash")
