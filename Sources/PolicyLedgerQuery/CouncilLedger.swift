@@ -95,6 +95,9 @@ public final class CouncilLedger: Sendable {
       switch entry.event {
       case .eventCorrected(var c):
         let original = try amendedEvent(c.corrects, index: index, field: "corrects", head: head, earlier: proposed)
+        if original.type.hasPrefix("event.") {
+          throw ProjectionError.invalid(index: index, field: "corrects", reason: "event \(c.corrects) is itself an amendment (\(original.type)); amend the original event instead")
+        }
         streams = original.streams
         // The replacement is stored in the original type's canonical form (dates and periods
         // normalised, numbers as decimal strings), exactly as a new event of that type would be.
@@ -106,6 +109,15 @@ public final class CouncilLedger: Sendable {
         event = .eventCorrected(c)
       case .eventRetracted(let r):
         streams = try amendedEvent(r.retracts, index: index, field: "retracts", head: head, earlier: proposed).streams
+      case .decisionRescheduled(let p):
+        // A decision's later steps concern its body too (its audit trail, its dissolution check).
+        if let body = try decisionBody(p.decision, earlier: typed) { streams.append(.body(body)) }
+      case .decisionTaken(var p) where p.body == nil:
+        if let body = try decisionBody(p.decision, earlier: typed) {
+          p.body = body
+          event = .decisionTaken(p)
+          streams = event.streams
+        }
       default: break
       }
       let payload: CanonicalValue
@@ -133,7 +145,10 @@ public final class CouncilLedger: Sendable {
           do {
             try projector.project(event, decoded: typed[index], strict: checkingLaterEvents, set: live, cache: cache, in: txn)
           } catch let error as ProjectionError {
-            if case .wouldInvalidate = error { throw ProjectionError.invalid(index: index, field: "effective", reason: error.description) }
+            if case .wouldInvalidate = error {
+              let field = switch typed[index] { case .eventCorrected: "corrects"; case .eventRetracted: "retracts"; default: "effective" }
+              throw ProjectionError.invalid(index: index, field: field, reason: error.description)
+            }
             throw error
           }
         }
@@ -144,6 +159,18 @@ public final class CouncilLedger: Sendable {
     } catch let LedgerError.invalidEvent(index, field, reason) {
       throw ProjectionError.invalid(index: index, field: field, reason: reason)
     }
+  }
+
+  /// The body of a decision already recorded (in the ledger or earlier in the batch).
+  private func decisionBody(_ decision: String, earlier: [CouncilEvent]) throws -> String? {
+    for event in earlier.reversed() {
+      switch event {
+      case .decisionScheduled(let p) where p.decision == decision: return p.body
+      case .decisionTaken(let p) where p.decision == decision && p.body != nil: return p.body
+      default: continue
+      }
+    }
+    return try entity(.decision(decision), asOf: nil)?.decision?.body
   }
 
   private func amendedEvent(_ target: SequenceNumber, index: Int, field: String, head: UInt64, earlier: [ProposedEvent]) throws -> (streams: [StreamID], type: String, schemaVersion: Int) {
@@ -313,12 +340,7 @@ struct Validator {
       if p.name.ja.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("name.ja", "a body needs a Japanese name") }
     case .bodyDissolved(let p):
       _ = try activeBody(p.body, field: "body")
-      // Nothing may happen in the body (members, decisions, working groups) after its dissolution.
-      for sequence in try projector.log.sequences(inStream: .body(p.body), in: txn) where sequence.rawValue <= through {
-        guard let later = try projector.log.event(sequence, in: txn), !later.type.hasPrefix("event."), later.effective.firstDay > day,
-              try Projector.amendment(of: sequence, set: set, in: txn) == nil else { continue }
-        throw fail("effective", "event \(sequence) (\(later.type), \(later.effective)) concerns body \"\(p.body)\" after \(day); dissolve it after that, or correct that event first")
-      }
+      try checkLifetime(of: p.body, from: nil, until: day, ignoring: [], field: "effective", index: index, through: through, in: txn)
     case .decisionScheduled(let p):
       if try exists(.decision(p.decision)) { throw fail("decision", "decision \"\(p.decision)\" already exists; use decision.rescheduled to move it") }
       _ = try activeBody(p.body, field: "body")
@@ -381,9 +403,48 @@ struct Validator {
       let effective = c.effective ?? target.effective
       let check = CouncilLedger.Entry(replaced, effective: effective, actor: entry.actor, source: entry.source)
       try validateReferences(check, index: index, through: through, in: txn)
+      // A body's establishment or dissolution moved: everything in the body must stay within its life.
+      switch replaced {
+      case .bodyEstablished(let p):
+        try checkLifetime(of: p.body, from: effective.firstDay, until: nil, ignoring: [c.corrects], field: "corrects", index: index, through: through, in: txn)
+      case .bodyDissolved(let p):
+        try checkLifetime(of: p.body, from: nil, until: effective.firstDay, ignoring: [c.corrects], field: "corrects", index: index, through: through, in: txn)
+      default: break
+      }
     case .eventRetracted(let r):
-      _ = try amendable(r.retracts, field: "retracts", index: index, in: txn)
+      let target = try amendable(r.retracts, field: "retracts", index: index, in: txn)
       if r.reason.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("reason", "a retraction needs a reason") }
+      if case .bodyEstablished(let p) = try Projector.decode(target) {
+        // Without its establishment, nothing may happen in the body at all.
+        try checkLifetime(of: p.body, from: CalendarDay(year: 9999, month: 12, day: 31)!, until: nil, ignoring: [r.retracts], field: "retracts", index: index, through: through, in: txn)
+      }
+    }
+  }
+
+  /// Checks that every event in force in a body's stream (members, decisions and their later
+  /// steps, working groups set up under it) falls on or after `from` (its establishment) and on
+  /// or before `until` (its dissolution); and, for a dissolution, that no working group under it
+  /// is still active then.
+  private func checkLifetime(of body: String, from: CalendarDay?, until: CalendarDay?, ignoring: Set<SequenceNumber>, field: String,
+                             index: Int, through: UInt64, in txn: borrowing LMDBWriteTransaction) throws {
+    for sequence in try projector.log.sequences(inStream: .body(body), in: txn) where sequence.rawValue <= through && !ignoring.contains(sequence) {
+      guard let event = try projector.log.event(sequence, in: txn), !event.type.hasPrefix("event."),
+            try Projector.amendment(of: sequence, set: set, in: txn) == nil else { continue }
+      if case .bodyEstablished(let p)? = try? Projector.decode(event), p.body == body { continue }
+      if case .bodyDissolved(let p)? = try? Projector.decode(event), p.body == body { continue }
+      let day = event.effective.firstDay
+      if let from, day < from {
+        throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) (\(event.type), \(event.effective)) concerns body \"\(body)\" before \(from), when it would not yet exist; correct or retract that event first")
+      }
+      if let until, day > until {
+        throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) (\(event.type), \(event.effective)) concerns body \"\(body)\" after \(until); dissolve it after that, or correct that event first")
+      }
+    }
+    guard let until else { return }
+    for child in try Projector.entities(ofKind: "body", set: set, in: txn) {
+      guard let state = try Projector.state(of: child, asOf: until, knownThrough: through, set: set, cache: cache, in: txn)?.body,
+            state.parent == body, state.dissolved == nil else { continue }
+      throw ProjectionError.invalid(index: index, field: field, reason: "working group \"\(state.id)\" under \"\(body)\" is still active on \(until); dissolve it first")
     }
   }
 

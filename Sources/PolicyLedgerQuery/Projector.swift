@@ -204,7 +204,7 @@ struct Projector {
       for entity in Set(before.event.projectedEntities + after.event.projectedEntities) {
         try recompute(entity, by: s, from: oldPoint.lexicographicallyPrecedes(newPoint) ? oldPoint : newPoint,
                       removing: oldPoint, adding: after.event.projectedEntities.contains(entity) ? newPoint : nil,
-                      known: [c.corrects: after], strict: strict, set: set, cache: cache, in: txn)
+                      known: [c.corrects: after], strict: strict, checkingAdded: true, set: set, cache: cache, in: txn)
       }
     case .eventRetracted(let r):
       guard let before = try effectiveVersion(of: r.retracts, set: set, in: txn) else { return }
@@ -226,7 +226,7 @@ struct Projector {
   }
 
   private func recompute(_ entity: StreamID, by s: SequenceNumber, from start: [UInt8], removing: [UInt8]?, adding: [UInt8]?,
-                         known: [SequenceNumber: EffectiveEvent], strict: Bool, set: ProjectionSet, cache: StateCache,
+                         known: [SequenceNumber: EffectiveEvent], strict: Bool, checkingAdded: Bool = false, set: ProjectionSet, cache: StateCache,
                          in txn: borrowing LMDBWriteTransaction) throws {
     let prefix = SnapshotKey.prefix(entity)
     // Current rows at or after the start point, and the current state just before it.
@@ -266,7 +266,8 @@ struct Projector {
     for point in points {
       let sequence = SequenceNumber(keyBytes: point, at: 4)
       guard let event = try known[sequence] ?? effectiveVersion(of: sequence, set: set, in: txn) else { continue }
-      if strict, point != adding, let reason = Fold.misfit(event, in: state, entity: entity) {
+      // A new event was validated already; a corrected one is checked at its (new) place too.
+      if strict, point != adding || checkingAdded, let reason = Fold.misfit(event, in: state, entity: entity) {
         throw ProjectionError.wouldInvalidate(sequence: sequence, type: event.original.type, reason: reason)
       }
       state = Fold.apply(event, to: state, entity: entity)

@@ -111,13 +111,13 @@ extension CouncilLedger {
   }
 
   /// The members of a body as of `day`, in the slide's order (chair, executive members, expert
-  /// members, advisors).
+  /// members, advisors); none once the body is dissolved.
   /// - Throws: ``ProjectionError/noSuchEntity(_:)`` when the body did not exist then.
   public func members(of bodyID: String, asOf day: CalendarDay?, knownAt: KnowledgeTime = .latest) throws -> [MembershipState] {
     guard let body = try body(bodyID, asOf: day, knownAt: knownAt) else {
       throw ProjectionError.noSuchEntity("body:\(bodyID)" + (day.map { " on \($0)" } ?? ""))
     }
-    return body.orderedMembers
+    return body.dissolved == nil ? body.orderedMembers : []
   }
 
   /// Every entity of `kind` as of `day`, decoded.
@@ -280,11 +280,11 @@ extension CouncilLedger {
       var d: [String] = []
       if o.name != n.name { d.append("name: \(o.name.ja) → \(n.name.ja)") }
       if o.dissolved != n.dissolved { d.append("dissolved: \(n.dissolved?.description ?? "no")") }
-      for p in Set(n.members.keys).subtracting(o.members.keys).sorted() { d.append("member joined: \(n.members[p]!.name.ja) (\(n.members[p]!.role.rawValue))") }
+      for p in Set(n.members.keys).subtracting(o.members.keys).sorted() { d.append("member joined: \(n.members[p]!.name.ja) (\(n.members[p]!.role.japanese))") }
       for p in Set(o.members.keys).subtracting(n.members.keys).sorted() { d.append("member left: \(o.members[p]!.name.ja)") }
       for p in Set(o.members.keys).intersection(n.members.keys).sorted() {
         let (x, y) = (o.members[p]!, n.members[p]!)
-        if x.role != y.role { d.append("role of \(y.name.ja): \(x.role.rawValue) → \(y.role.rawValue)") }
+        if x.role != y.role { d.append("role of \(y.name.ja): \(x.role.japanese) → \(y.role.japanese)") }
         if x.affiliations != y.affiliations { d.append("affiliations of \(y.name.ja): \(y.affiliations.joined(separator: "、"))") }
       }
       return d.isEmpty && o == n ? [] : (d.isEmpty && o != n ? ["details changed"] : d)

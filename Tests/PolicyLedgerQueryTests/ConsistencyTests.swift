@@ -42,7 +42,7 @@ struct ConsistencyTests {
     let folder = TemporaryFolder("consistency-move")
     let ledger = try ledger(folder)
     let establishment = try CouncilEvent.bodyEstablished(.init(body: "panel", name: .init(ja: "専門調査会"), kind: .expertPanel)).payload()
-    #expect(throws: ProjectionError.invalid(index: 0, field: "effective", reason: "it would leave event 2 (member.appointed) inconsistent: the body would not exist on 2019-04-01")) {
+    #expect(throws: ProjectionError.invalid(index: 0, field: "corrects", reason: "event 2 (member.appointed, 2019-04) concerns body \"panel\" before 2022-01-01, when it would not yet exist; correct or retract that event first")) {
       try ledger.record([.init(.eventCorrected(.init(corrects: SequenceNumber(1), reason: "wrong date", payload: establishment, effective: .year(2022)!)), effective: .year(2022)!, actor: actor)])
     }
     #expect(throws: ProjectionError.self) {
@@ -120,5 +120,64 @@ struct ConsistencyTests {
     let stored = try #require(recorded.first?.payload["payload"])
     #expect(stored["value"] == .string("101"))
     #expect(stored["period"] == .string("FY2019"))
+  }
+
+  @Test("a correction that moves a departure before the appointment, or a reschedule before the schedule, is refused")
+  func correctionsAreCheckedWhereTheyLand() throws {
+    let folder = TemporaryFolder("consistency-corrections")
+    let ledger = try ledger(folder)
+    let departed = try ledger.record([.init(.memberDeparted(.init(body: "panel", person: "p")), effective: .day(2021, 6, 30)!, actor: actor)])
+    let head = try ledger.log.head()
+    let departure = try CouncilEvent.memberDeparted(.init(body: "panel", person: "p")).payload()
+    #expect(throws: ProjectionError.self) {
+      try ledger.record([.init(.eventCorrected(.init(corrects: departed[0].sequence, reason: "date", payload: departure, effective: .day(2019, 3, 1)!)), effective: .day(2019, 3, 1)!, actor: actor)])
+    }
+    // Before the role change (2020-10-01) but after the appointment: the role change would be lost.
+    #expect(throws: ProjectionError.self) {
+      try ledger.record([.init(.eventCorrected(.init(corrects: departed[0].sequence, reason: "date", payload: departure, effective: .day(2020, 6, 1)!)), effective: .day(2020, 6, 1)!, actor: actor)])
+    }
+    #expect(try ledger.log.head() == head)
+    try ledger.record([
+      .init(.decisionScheduled(.init(decision: "d", body: "panel", kind: .report, title: "報告", planned: .month(2020, 9)!)), effective: .day(2020, 5, 1)!, actor: actor),
+      .init(.decisionRescheduled(.init(decision: "d", planned: .month(2020, 10)!)), effective: .day(2020, 8, 1)!, actor: actor),
+    ])
+    let reschedule = try CouncilEvent.decisionRescheduled(.init(decision: "d", planned: .month(2020, 10)!)).payload()
+    let rescheduled = try #require(try ledger.log.head()).sequence
+    #expect(throws: ProjectionError.self) {
+      try ledger.record([.init(.eventCorrected(.init(corrects: rescheduled, reason: "date", payload: reschedule, effective: .day(2020, 4, 15)!)), effective: .day(2020, 4, 15)!, actor: actor)])
+    }
+  }
+
+  @Test("a decision's later steps concern its body: they show in its audit and hold back its dissolution")
+  func decisionStepsConcernTheBody() throws {
+    let folder = TemporaryFolder("consistency-decision-body")
+    let ledger = try ledger(folder)
+    try ledger.record([
+      .init(.decisionScheduled(.init(decision: "d", body: "panel", kind: .report, title: "報告", planned: .month(2020, 9)!)), effective: .day(2020, 5, 1)!, actor: actor),
+      .init(.decisionRescheduled(.init(decision: "d", planned: .month(2021, 1)!)), effective: .day(2020, 8, 1)!, actor: actor),
+      .init(.decisionTaken(.init(decision: "d")), effective: .day(2021, 1, 20)!, actor: actor),
+    ])
+    let types = try ledger.audit(.body("panel")).map(\.event.type)
+    #expect(types.filter { $0.hasPrefix("decision.") } == ["decision.scheduled", "decision.rescheduled", "decision.taken"])
+    #expect(throws: ProjectionError.self) {
+      try ledger.record([.init(.bodyDissolved(.init(body: "panel")), effective: .day(2020, 12, 31)!, actor: actor)])
+    }
+    #expect(try ledger.log.event(SequenceNumber(7)).payload["body"] == .string("panel"))
+  }
+
+  @Test("a dissolved body has no members; a parent cannot be dissolved before its working groups")
+  func dissolvedBodies() throws {
+    let folder = TemporaryFolder("consistency-dissolved")
+    let ledger = try ledger(folder)
+    try ledger.record([.init(.bodyEstablished(.init(body: "wg", name: .init(ja: "WG"), kind: .workingGroup, parent: "panel")), effective: .year(2020)!, actor: actor)])
+    #expect(throws: ProjectionError.invalid(index: 0, field: "effective", reason: "working group \"wg\" under \"panel\" is still active on 2021-03-31; dissolve it first")) {
+      try ledger.record([.init(.bodyDissolved(.init(body: "panel")), effective: .day(2021, 3, 31)!, actor: actor)])
+    }
+    try ledger.record([
+      .init(.bodyDissolved(.init(body: "wg")), effective: .day(2021, 3, 1)!, actor: actor),
+      .init(.bodyDissolved(.init(body: "panel")), effective: .day(2021, 3, 31)!, actor: actor),
+    ])
+    #expect(try ledger.members(of: "panel", asOf: CalendarDay(year: 2021, month: 1, day: 1)).count == 1)
+    #expect(try ledger.members(of: "panel", asOf: CalendarDay(year: 2021, month: 4, day: 1)).isEmpty)
   }
 }
