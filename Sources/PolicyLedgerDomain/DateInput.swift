@@ -106,16 +106,7 @@ extension EffectiveDate {
       let digits = String(year)
       yearText = String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
-    let m = month ?? firstDay.month
-    let base: String
-    switch precision {
-    case .day: base = "\(yearText)年\(m)月\(day ?? firstDay.day)日"
-    case .dekad: base = "\(yearText)年\(m)月\(["上", "中", "下"][min(max((dekad ?? 1) - 1, 0), 2)])旬"
-    case .month: base = "\(yearText)年\(m)月"
-    case .fiscalYear: base = "\(yearText)年度"
-    case .year: base = "\(yearText)年"
-    }
-    return isApproximate ? base + "頃" : base
+    return japaneseDescription(yearText: yearText)
   }
 }
 

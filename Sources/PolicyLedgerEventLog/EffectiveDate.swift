@@ -204,14 +204,18 @@ public struct EffectiveDate: Hashable, Sendable, Comparable, CustomStringConvert
 
   /// The date as Japanese documents print it: `2020年3月26日`, `2020年6月上旬`, `2020年6月`,
   /// `2020年度`, `2020年`, with `頃` when approximate.
-  public var japaneseDescription: String {
+  public var japaneseDescription: String { japaneseDescription(yearText: String(year)) }
+
+  /// The Japanese form with the year written as `yearText` (`2020`, or `令和2` for 和暦):
+  /// `{year}年3月26日`, `{year}年6月上旬`, `{year}年度`…, with `頃` when approximate.
+  public func japaneseDescription(yearText: String) -> String {
     let base: String
     switch precision {
-    case .day: base = "\(year)年\(month!)月\(day!)日"
-    case .dekad: base = "\(year)年\(month!)月\(["上", "中", "下"][dekad! - 1])旬"
-    case .month: base = "\(year)年\(month!)月"
-    case .fiscalYear: base = "\(year)年度"
-    case .year: base = "\(year)年"
+    case .day: base = "\(yearText)年\(firstDay.month)月\(firstDay.day)日"
+    case .dekad: base = "\(yearText)年\(firstDay.month)月\(["上", "中", "下"][(dekad ?? 1) - 1])旬"
+    case .month: base = "\(yearText)年\(firstDay.month)月"
+    case .fiscalYear: base = "\(yearText)年度"
+    case .year: base = "\(yearText)年"
     }
     return isApproximate ? base + "頃" : base
   }
