@@ -107,7 +107,8 @@ extension CouncilLedger {
 
   /// A body as of `day`.
   public func body(_ id: String, asOf day: CalendarDay?, knownAt: KnowledgeTime = .latest) throws -> BodyState? {
-    try entity(.body(id), asOf: day, knownAt: knownAt)?.body
+    guard CouncilEvent.localIDError(id) == nil else { return nil }
+    return try entity(.body(id), asOf: day, knownAt: knownAt)?.body
   }
 
   /// The members of a body as of `day`, in the slide's order (chair, executive members, expert
@@ -333,7 +334,7 @@ extension CouncilLedger {
   /// recorded-at and any correction or retraction.
   /// - Throws: ``ProjectionError/noSuchEntity(_:)``.
   public func indicatorHistory(_ id: String, knownAt: KnowledgeTime = .latest) throws -> (indicator: IndicatorState, entries: [IndicatorHistoryEntry]) {
-    guard let state = try entity(.indicator(id), asOf: nil, knownAt: knownAt)?.indicator else {
+    guard CouncilEvent.localIDError(id) == nil, let state = try entity(.indicator(id), asOf: nil, knownAt: knownAt)?.indicator else {
       throw ProjectionError.noSuchEntity("indicator:\(id)")
     }
     let trail = try audit(.indicator(id), knownAt: knownAt)

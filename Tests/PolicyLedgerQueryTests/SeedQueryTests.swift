@@ -23,6 +23,10 @@ struct SeedQueryTests {
     #expect(members.filter { $0.role == .advisor }.map(\.name.ja) == ["久能 祐子"])
     let ataka = try #require(members.first { $0.name.ja == "安宅 和人" })
     #expect(ataka.affiliations == ["慶應義塾大学環境情報学部教授", "ヤフー株式会社チーフストラテジーオフィサー"])
+    // Ids that cannot exist are simply not found (never a crash).
+    #expect(try ledger.body("Not An Id", asOf: nil) == nil)
+    #expect(throws: ProjectionError.noSuchEntity("body:../x")) { try ledger.members(of: "../x", asOf: nil) }
+    #expect(throws: ProjectionError.noSuchEntity("indicator:")) { try ledger.indicatorHistory("") }
     // Before the panel was set up (April 2019) it did not exist.
     #expect(throws: ProjectionError.noSuchEntity("body:basic-plan-panel on 2019-03-31")) {
       try ledger.members(of: "basic-plan-panel", asOf: day("2019-03-31"))
