@@ -62,10 +62,29 @@ public enum CanonicalValue: Sendable, Hashable {
     }
   }
 
-  /// NFC, with a fast path for ASCII.
+  /// NFC, with a fast path for text that is NFC already by construction.
   static func normalized(_ s: String) -> String {
     if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
+    if s.unicodeScalars.allSatisfy(isStableUnderNFC) { return s }
     return s.precomposedStringWithCanonicalMapping
+  }
+
+  /// Code points that are NFC on their own and never combine with a neighbour (canonical
+  /// combining class 0, no canonical decomposition, not produced by composition with a following
+  /// mark): Latin-1, CJK symbols and punctuation, hiragana and katakana (without the combining
+  /// sound marks U+3099 and U+309A), CJK ideographs, full- and half-width forms, and the
+  /// dashes, quotes and enclosed numbers (①, ❶) the council's documents print. A string made
+  /// only of these is NFC as it stands, so Japanese text skips Foundation's normaliser.
+  @inline(__always)
+  static func isStableUnderNFC(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x0000...0x00FF, 0x2010...0x2027, 0x2460...0x24FF, 0x25A0...0x25FF, 0x2776...0x2793,
+         0x3000...0x303F, 0x3041...0x3096, 0x30A1...0x30FA, 0x30FC...0x30FE,
+         0x3400...0x4DBF, 0x4E00...0x9FFF, 0xFF01...0xFF9D, 0xFFE0...0xFFE6:
+      return true
+    default:
+      return false
+    }
   }
 
   static func writeString(_ raw: String, into out: inout [UInt8]) {

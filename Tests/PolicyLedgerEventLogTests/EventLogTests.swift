@@ -360,3 +360,27 @@ struct LedgerDecimalTests {
     #expect(LedgerDecimal("12345678901234567890") == nil)
   }
 }
+
+@Suite("NFC fast path")
+struct NFCFastPathTests {
+  @Test("every code point the fast path trusts is unchanged by Foundation's NFC")
+  func stableScalars() {
+    var checked = 0
+    for value in UInt32(0)...0xFFFF {
+      guard let scalar = Unicode.Scalar(value), CanonicalValue.isStableUnderNFC(scalar) else { continue }
+      let text = String(Character(scalar))
+      let nfc = text.precomposedStringWithCanonicalMapping
+      #expect(Array(nfc.unicodeScalars) == [scalar], "U+\(String(value, radix: 16))")
+      checked += 1
+    }
+    #expect(checked > 28_000)
+  }
+
+  @Test("strings with combining marks still go through the normaliser")
+  func combining() throws {
+    for (raw, nfc) in [("か\u{3099}", "が"), ("e\u{301}", "é"), ("\u{212B}", "Å"), ("上山 隆大", "上山 隆大")] {
+      let bytes = try CanonicalValue.string(raw).canonicalBytes()
+      #expect(bytes == Array("\"\(nfc)\"".utf8), "\(raw)")
+    }
+  }
+}
