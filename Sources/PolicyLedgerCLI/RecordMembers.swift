@@ -41,7 +41,7 @@ extension PolicyLedger.Record {
     @OptionGroup var name: NameOptions
     @Option(help: ArgumentHelp("chair (会長), executive-member (議員), expert-member (専門委員), advisor (アドバイザー) or member (委員).", valueName: "role"))
     var role: MemberRole
-    @Option(help: ArgumentHelp("An affiliation as printed; repeat for a second line.", valueName: "text"))
+    @Option(help: ArgumentHelp("An affiliation as printed (at least one is required); repeat for a second line.", valueName: "text"))
     var affiliation: [String] = []
     @OptionGroup var effective: EffectiveOption
     @OptionGroup var entry: EntryOptions
@@ -81,7 +81,7 @@ extension PolicyLedger.Record {
     static let flags = membershipFlags
 
     @OptionGroup var member: MembershipOptions
-    @Option(help: ArgumentHelp("An affiliation as printed; repeat for each.", valueName: "text"))
+    @Option(help: ArgumentHelp("An affiliation as printed (at least one is required); repeat for each.", valueName: "text"))
     var affiliation: [String] = []
     @OptionGroup var effective: EffectiveOption
     @OptionGroup var entry: EntryOptions
