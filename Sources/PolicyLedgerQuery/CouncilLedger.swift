@@ -65,7 +65,8 @@ public final class CouncilLedger: Sendable {
   /// Each entry is validated against the state as of its effective date, including the entries
   /// before it in the batch: references to bodies, people, indicators and events must exist then;
   /// a member must be appointed before a role change or departure; an observation's unit must be
-  /// the indicator's.
+  /// the indicator's. A change of history (a backdated event, a correction, a retraction) must not
+  /// leave a later event inconsistent, and everything in a body stays within its life.
   ///
   /// - Parameters:
   ///   - entries: The events, in order.
