@@ -175,10 +175,35 @@ private func encodeValue<T: Encodable>(_ value: T, into box: EncodingBox, path: 
   }
 }
 
+/// The path to a value being decoded, as a chain from the value up to the root. Built without
+/// copying arrays (one small node per nested container); turned into a `codingPath` array only
+/// when someone asks, which is mostly an error message.
+final class CodingPathNode: @unchecked Sendable {
+  let parent: CodingPathNode?
+  let key: any CodingKey
+  init(parent: CodingPathNode?, key: any CodingKey) { self.parent = parent; self.key = key }
+
+  static func path(_ node: CodingPathNode?) -> [any CodingKey] {
+    var keys: [any CodingKey] = []
+    var current = node
+    while let n = current { keys.append(n.key); current = n.parent }
+    return keys.reversed()
+  }
+}
+
 struct _CanonicalDecoder: Decoder {
   let value: CanonicalValue
-  var codingPath: [any CodingKey]
+  let node: CodingPathNode?
+  var codingPath: [any CodingKey] { CodingPathNode.path(node) }
   var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+  init(value: CanonicalValue, node: CodingPathNode?) { self.value = value; self.node = node }
+  init(value: CanonicalValue, codingPath: [any CodingKey]) {
+    self.value = value
+    var node: CodingPathNode?
+    for key in codingPath { node = CodingPathNode(parent: node, key: key) }
+    self.node = node
+  }
 
   func mismatch(_ expected: String) -> DecodingError {
     .typeMismatch(Any.self, .init(codingPath: codingPath, debugDescription: "expected \(expected), got \(value.typeName)"))
@@ -186,17 +211,18 @@ struct _CanonicalDecoder: Decoder {
 
   func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
     guard case .object(let members) = value else { throw mismatch("an object") }
-    return KeyedDecodingContainer(Keyed<Key>(members: members, codingPath: codingPath))
+    return KeyedDecodingContainer(Keyed<Key>(members: members, node: node))
   }
   func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
     guard case .array(let items) = value else { throw mismatch("an array") }
-    return Unkeyed(items: items, codingPath: codingPath)
+    return Unkeyed(items: items, node: node)
   }
-  func singleValueContainer() throws -> any SingleValueDecodingContainer { Single(value: value, codingPath: codingPath) }
+  func singleValueContainer() throws -> any SingleValueDecodingContainer { Single(value: value, node: node) }
 
   struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let members: [String: CanonicalValue]
-    var codingPath: [any CodingKey]
+    let node: CodingPathNode?
+    var codingPath: [any CodingKey] { CodingPathNode.path(node) }
     var allKeys: [Key] { members.keys.compactMap(Key.init(stringValue:)) }
     func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
     func child(_ key: Key) throws -> CanonicalValue {
@@ -207,86 +233,105 @@ struct _CanonicalDecoder: Decoder {
     }
     func decodeNil(forKey key: Key) throws -> Bool { members[key.stringValue] == nil }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-      try decodeValue(type, from: try child(key), path: codingPath + [key])
+      try decodeValue(type, from: try child(key), parent: node, key: key)
     }
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-      try _CanonicalDecoder(value: try child(key), codingPath: codingPath + [key]).container(keyedBy: type)
+      try _CanonicalDecoder(value: try child(key), node: CodingPathNode(parent: node, key: key)).container(keyedBy: type)
     }
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-      try _CanonicalDecoder(value: try child(key), codingPath: codingPath + [key]).unkeyedContainer()
+      try _CanonicalDecoder(value: try child(key), node: CodingPathNode(parent: node, key: key)).unkeyedContainer()
     }
-    func superDecoder() throws -> any Decoder { _CanonicalDecoder(value: .object(members), codingPath: codingPath) }
-    func superDecoder(forKey key: Key) throws -> any Decoder { _CanonicalDecoder(value: try child(key), codingPath: codingPath + [key]) }
+    func superDecoder() throws -> any Decoder { _CanonicalDecoder(value: .object(members), node: node) }
+    func superDecoder(forKey key: Key) throws -> any Decoder { _CanonicalDecoder(value: try child(key), node: CodingPathNode(parent: node, key: key)) }
   }
 
   struct Unkeyed: UnkeyedDecodingContainer {
     let items: [CanonicalValue]
-    var codingPath: [any CodingKey]
+    let node: CodingPathNode?
+    var codingPath: [any CodingKey] { CodingPathNode.path(node) }
     var currentIndex = 0
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
-    init(items: [CanonicalValue], codingPath: [any CodingKey]) { self.items = items; self.codingPath = codingPath }
-    mutating func nextValue() throws -> (CanonicalValue, [any CodingKey]) {
+    init(items: [CanonicalValue], node: CodingPathNode?) { self.items = items; self.node = node }
+    mutating func nextValue() throws -> (CanonicalValue, AnyKey) {
       guard !isAtEnd else {
         throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "the array has too few items"))
       }
       defer { currentIndex += 1 }
-      return (items[currentIndex], codingPath + [AnyKey(intValue: currentIndex)])
+      return (items[currentIndex], AnyKey(intValue: currentIndex))
     }
     mutating func decodeNil() throws -> Bool { false }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-      let (v, p) = try nextValue()
-      return try decodeValue(type, from: v, path: p)
+      let (v, k) = try nextValue()
+      return try decodeValue(type, from: v, parent: node, key: k)
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-      let (v, p) = try nextValue()
-      return try _CanonicalDecoder(value: v, codingPath: p).container(keyedBy: type)
+      let (v, k) = try nextValue()
+      return try _CanonicalDecoder(value: v, node: CodingPathNode(parent: node, key: k)).container(keyedBy: type)
     }
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-      let (v, p) = try nextValue()
-      return try _CanonicalDecoder(value: v, codingPath: p).unkeyedContainer()
+      let (v, k) = try nextValue()
+      return try _CanonicalDecoder(value: v, node: CodingPathNode(parent: node, key: k)).unkeyedContainer()
     }
     mutating func superDecoder() throws -> any Decoder {
-      let (v, p) = try nextValue()
-      return _CanonicalDecoder(value: v, codingPath: p)
+      let (v, k) = try nextValue()
+      return _CanonicalDecoder(value: v, node: CodingPathNode(parent: node, key: k))
     }
   }
 
   struct Single: SingleValueDecodingContainer {
     let value: CanonicalValue
-    var codingPath: [any CodingKey]
+    let node: CodingPathNode?
+    var codingPath: [any CodingKey] { CodingPathNode.path(node) }
     func decodeNil() -> Bool { false }
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decodeValue(type, from: value, path: codingPath) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+      // The value is this container's own: decode it at this node's path.
+      try decodeValue(type, from: value, node: node)
+    }
   }
 }
 
-private func decodeValue<T: Decodable>(_ type: T.Type, from value: CanonicalValue, path: [any CodingKey]) throws -> T {
+/// Decodes `value` found under `key` of the container at `parent`. The child path node is made
+/// only for values that need a decoder of their own; primitives make none.
+private func decodeValue<T: Decodable>(_ type: T.Type, from value: CanonicalValue, parent: CodingPathNode?, key: any CodingKey) throws -> T {
+  if let primitive: T = try decodePrimitive(type, from: value, path: { CodingPathNode.path(parent) + [key] }) { return primitive }
+  return try T(from: _CanonicalDecoder(value: value, node: CodingPathNode(parent: parent, key: key)))
+}
+
+private func decodeValue<T: Decodable>(_ type: T.Type, from value: CanonicalValue, node: CodingPathNode?) throws -> T {
+  if let primitive: T = try decodePrimitive(type, from: value, path: { CodingPathNode.path(node) }) { return primitive }
+  return try T(from: _CanonicalDecoder(value: value, node: node))
+}
+
+/// Strings, booleans, integers and raw values, without a decoder; `nil` for any other type.
+@inline(__always)
+private func decodePrimitive<T: Decodable>(_ type: T.Type, from value: CanonicalValue, path: () -> [any CodingKey]) throws -> T? {
   func mismatch(_ expected: String) -> DecodingError {
-    .typeMismatch(T.self, .init(codingPath: path, debugDescription: "expected \(expected), got \(value.typeName)"))
+    .typeMismatch(T.self, .init(codingPath: path(), debugDescription: "expected \(expected), got \(value.typeName)"))
   }
   func integer<I: FixedWidthInteger>(_: I.Type) throws -> I {
     guard case .number(let n) = value else { throw mismatch("an integer") }
     guard let i = I(n) else {
-      throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "\(n) is not a whole number in range"))
+      throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "\(n) is not a whole number in range"))
     }
     return i
   }
-  switch type {
-  case is String.Type:
+  if T.self == String.self {
     guard case .string(let s) = value else { throw mismatch("a string") }
-    return s as! T
-  case is Bool.Type:
-    guard case .bool(let b) = value else { throw mismatch("true or false") }
-    return b as! T
-  case is Int.Type: return try integer(Int.self) as! T
-  case is Int64.Type: return try integer(Int64.self) as! T
-  case is Int32.Type: return try integer(Int32.self) as! T
-  case is UInt64.Type: return try integer(UInt64.self) as! T
-  case is UInt32.Type: return try integer(UInt32.self) as! T
-  case is CanonicalValue.Type: return value as! T
-  case is Double.Type, is Float.Type:
-    throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "binary floating-point numbers are not allowed"))
-  default:
-    return try T(from: _CanonicalDecoder(value: value, codingPath: path))
+    return unsafeBitCast(s, to: T.self)
   }
+  if T.self == Bool.self {
+    guard case .bool(let b) = value else { throw mismatch("true or false") }
+    return unsafeBitCast(b, to: T.self)
+  }
+  if T.self == Int.self { return unsafeBitCast(try integer(Int.self), to: T.self) }
+  if T.self == UInt64.self { return unsafeBitCast(try integer(UInt64.self), to: T.self) }
+  if T.self == Int64.self { return unsafeBitCast(try integer(Int64.self), to: T.self) }
+  if T.self == Int32.self { return unsafeBitCast(try integer(Int32.self), to: T.self) }
+  if T.self == UInt32.self { return unsafeBitCast(try integer(UInt32.self), to: T.self) }
+  if T.self == CanonicalValue.self { return (value as! T) }
+  if T.self == Double.self || T.self == Float.self {
+    throw DecodingError.dataCorrupted(.init(codingPath: path(), debugDescription: "binary floating-point numbers are not allowed"))
+  }
+  return nil
 }
