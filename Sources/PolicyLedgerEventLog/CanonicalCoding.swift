@@ -8,8 +8,9 @@ public struct CanonicalEncoder: Sendable {
   /// - Throws: `EncodingError.invalidValue` for a floating-point value or a value that encodes
   ///   nothing.
   public func encode<T: Encodable>(_ value: T) throws -> CanonicalValue {
-    let box = EncodingBox(path: [])
-    try value.encode(to: _CanonicalEncoder(box: box, codingPath: []))
+    let box = EncodingBox(node: nil)
+    if let v = try primitiveValue(value, path: { [] }) { return v }
+    try value.encode(to: _CanonicalEncoder(box: box))
     guard let result = box.resolved() else {
       throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "the value encoded nothing"))
     }
@@ -55,15 +56,18 @@ struct AnyKey: CodingKey {
   init(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
 }
 
-/// A mutable slot the nested containers write into.
+/// A mutable slot the nested containers write into. Primitive members are stored as values
+/// directly; only nested objects and arrays get boxes of their own.
 final class EncodingBox {
+  enum Member { case value(CanonicalValue), box(EncodingBox) }
   var value: CanonicalValue?
-  var object: [String: EncodingBox] = [:]
-  var array: [EncodingBox] = []
+  var object: [String: Member] = [:]
+  var array: [Member] = []
   enum Kind { case unset, object, array, single }
   var kind: Kind = .unset
-  let path: [any CodingKey]
-  init(path: [any CodingKey]) { self.path = path }
+  let node: CodingPathNode?
+  init(node: CodingPathNode?) { self.node = node }
+  var codingPath: [any CodingKey] { CodingPathNode.path(node) }
 
   func resolved() -> CanonicalValue? {
     switch kind {
@@ -71,107 +75,130 @@ final class EncodingBox {
     case .single: return value
     case .object:
       var members: [String: CanonicalValue] = [:]
-      for (k, v) in object { if let r = v.resolved() { members[k] = r } }
+      members.reserveCapacity(object.count)
+      for (k, m) in object {
+        switch m {
+        case .value(let v): members[k] = v
+        case .box(let b): if let r = b.resolved() { members[k] = r }
+        }
+      }
       return .object(members)
-    case .array: return .array(array.compactMap { $0.resolved() })
+    case .array:
+      return .array(array.compactMap { m -> CanonicalValue? in
+        switch m {
+        case .value(let v): return v
+        case .box(let b): return b.resolved()
+        }
+      })
     }
   }
 }
 
+/// The canonical value of a primitive, or `nil` for a type that encodes itself.
+@inline(__always)
+private func primitiveValue<T: Encodable>(_ value: T, path: () -> [any CodingKey]) throws -> CanonicalValue? {
+  switch value {
+  case let v as String: return .string(v)
+  case let v as Bool: return .bool(v)
+  case let v as Int: return .integer(v)
+  case let v as UInt64: return .integer(v)
+  case let v as Int64: return .integer(v)
+  case let v as Int32: return .integer(v)
+  case let v as UInt32: return .integer(v)
+  case let v as CanonicalValue: return v
+  case is Double, is Float:
+    throw EncodingError.invalidValue(value, .init(codingPath: path(), debugDescription: "binary floating-point numbers are not allowed; use LedgerDecimal"))
+  default: return nil
+  }
+}
+
+/// Encodes `value` as a member: a primitive directly, anything else into a box of its own.
+private func member<T: Encodable>(_ value: T, parent: CodingPathNode?, key: any CodingKey) throws -> EncodingBox.Member {
+  if let v = try primitiveValue(value, path: { CodingPathNode.path(parent) + [key] }) { return .value(v) }
+  let box = EncodingBox(node: CodingPathNode(parent: parent, key: key))
+  try value.encode(to: _CanonicalEncoder(box: box))
+  return .box(box)
+}
+
 struct _CanonicalEncoder: Encoder {
   let box: EncodingBox
-  var codingPath: [any CodingKey]
+  var codingPath: [any CodingKey] { box.codingPath }
   var userInfo: [CodingUserInfoKey: Any] { [:] }
 
   func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
     box.kind = .object
-    return KeyedEncodingContainer(KeyedContainer<Key>(box: box, codingPath: codingPath))
+    return KeyedEncodingContainer(KeyedContainer<Key>(box: box))
   }
   func unkeyedContainer() -> any UnkeyedEncodingContainer {
     box.kind = .array
-    return UnkeyedContainer(box: box, codingPath: codingPath)
+    return UnkeyedContainer(box: box)
   }
   func singleValueContainer() -> any SingleValueEncodingContainer {
-    SingleContainer(box: box, codingPath: codingPath)
+    SingleContainer(box: box)
   }
 
   struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let box: EncodingBox
-    var codingPath: [any CodingKey]
-    func child(_ key: Key) -> EncodingBox {
-      let child = EncodingBox(path: codingPath + [key])
-      box.object[key.stringValue] = child
+    var codingPath: [any CodingKey] { box.codingPath }
+    func childBox(_ key: Key) -> EncodingBox {
+      let child = EncodingBox(node: CodingPathNode(parent: box.node, key: key))
+      box.object[key.stringValue] = .box(child)
       return child
     }
     mutating func encodeNil(forKey key: Key) throws {}
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-      let c = child(key)
-      try encodeValue(value, into: c, path: codingPath + [key])
+      box.object[key.stringValue] = try member(value, parent: box.node, key: key)
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-      let c = child(key); c.kind = .object
-      return KeyedEncodingContainer(KeyedContainer<NestedKey>(box: c, codingPath: codingPath + [key]))
+      let c = childBox(key); c.kind = .object
+      return KeyedEncodingContainer(KeyedContainer<NestedKey>(box: c))
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-      let c = child(key); c.kind = .array
-      return UnkeyedContainer(box: c, codingPath: codingPath + [key])
+      let c = childBox(key); c.kind = .array
+      return UnkeyedContainer(box: c)
     }
-    mutating func superEncoder() -> any Encoder { _CanonicalEncoder(box: child(Key(stringValue: "super")!), codingPath: codingPath) }
-    mutating func superEncoder(forKey key: Key) -> any Encoder { _CanonicalEncoder(box: child(key), codingPath: codingPath + [key]) }
+    mutating func superEncoder() -> any Encoder { _CanonicalEncoder(box: childBox(Key(stringValue: "super")!)) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { _CanonicalEncoder(box: childBox(key)) }
   }
 
   struct UnkeyedContainer: UnkeyedEncodingContainer {
     let box: EncodingBox
-    var codingPath: [any CodingKey]
+    var codingPath: [any CodingKey] { box.codingPath }
     var count: Int { box.array.count }
-    func next() -> EncodingBox {
-      let c = EncodingBox(path: codingPath + [AnyKey(intValue: box.array.count)])
-      box.array.append(c)
+    func nextBox() -> EncodingBox {
+      let c = EncodingBox(node: CodingPathNode(parent: box.node, key: AnyKey(intValue: box.array.count)))
+      box.array.append(.box(c))
       return c
     }
     mutating func encodeNil() throws {
       throw EncodingError.invalidValue(Optional<Int>.none as Any, .init(codingPath: codingPath, debugDescription: "null is not allowed in an array"))
     }
     mutating func encode<T: Encodable>(_ value: T) throws {
-      let c = next()
-      try encodeValue(value, into: c, path: c.path)
+      box.array.append(try member(value, parent: box.node, key: AnyKey(intValue: box.array.count)))
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-      let c = next(); c.kind = .object
-      return KeyedEncodingContainer(KeyedContainer<NestedKey>(box: c, codingPath: c.path))
+      let c = nextBox(); c.kind = .object
+      return KeyedEncodingContainer(KeyedContainer<NestedKey>(box: c))
     }
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-      let c = next(); c.kind = .array
-      return UnkeyedContainer(box: c, codingPath: c.path)
+      let c = nextBox(); c.kind = .array
+      return UnkeyedContainer(box: c)
     }
-    mutating func superEncoder() -> any Encoder { let c = next(); return _CanonicalEncoder(box: c, codingPath: c.path) }
+    mutating func superEncoder() -> any Encoder { _CanonicalEncoder(box: nextBox()) }
   }
 
   struct SingleContainer: SingleValueEncodingContainer {
     let box: EncodingBox
-    var codingPath: [any CodingKey]
+    var codingPath: [any CodingKey] { box.codingPath }
     mutating func encodeNil() throws {}
     mutating func encode<T: Encodable>(_ value: T) throws {
-      try encodeValue(value, into: box, path: codingPath)
+      if let v = try primitiveValue(value, path: { box.codingPath }) {
+        box.kind = .single
+        box.value = v
+      } else {
+        try value.encode(to: _CanonicalEncoder(box: box))
+      }
     }
-  }
-}
-
-private func encodeValue<T: Encodable>(_ value: T, into box: EncodingBox, path: [any CodingKey]) throws {
-  func set(_ v: CanonicalValue) { box.kind = .single; box.value = v }
-  switch value {
-  case let v as String: set(.string(v))
-  case let v as Bool: set(.bool(v))
-  case let v as Int: set(.integer(v))
-  case let v as Int64: set(.integer(v))
-  case let v as Int32: set(.integer(v))
-  case let v as UInt64: set(.integer(v))
-  case let v as UInt32: set(.integer(v))
-  case let v as CanonicalValue: set(v)
-  case is Double, is Float:
-    throw EncodingError.invalidValue(value, .init(codingPath: path, debugDescription: "binary floating-point numbers are not allowed; use LedgerDecimal"))
-  default:
-    try value.encode(to: _CanonicalEncoder(box: box, codingPath: path))
   }
 }
 
