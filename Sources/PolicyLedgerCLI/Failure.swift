@@ -55,7 +55,6 @@ struct Failure: Error, CustomStringConvertible {
       case .concurrencyConflict: return Failure(.dataError, error.description)
       case .corruptEvent: return Failure(.ioError, error.description + " (run `policy-ledger verify`)")
       case .noSuchEvent: return Failure(.dataError, error.description)
-      case .digestMismatch: return Failure(.problemFound, error.description)
       case .storage(let lmdb): return storage(lmdb)
       }
     case let error as LMDBError:

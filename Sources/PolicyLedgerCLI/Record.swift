@@ -87,6 +87,15 @@ protocol EventRecording: ParsableCommand {
   static var flags: [String: String] { get }
 }
 
+/// A `record` subcommand whose event takes its date from the shared `--effective` option.
+protocol DatedEventRecording: EventRecording {
+  var effective: EffectiveOption { get }
+}
+
+extension DatedEventRecording {
+  func effectiveDate() throws -> EffectiveDate? { try effective.date() }
+}
+
 extension EventRecording {
   func validate() throws {
     _ = try event()

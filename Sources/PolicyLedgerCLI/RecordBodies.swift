@@ -5,7 +5,7 @@ import PolicyLedgerEventLog
 
 extension PolicyLedger.Record {
   /// `record body-established`.
-  struct BodyEstablished: EventRecording {
+  struct BodyEstablished: DatedEventRecording {
     static let configuration = CommandConfiguration(
       commandName: "body-established",
       abstract: "A body (会議体) is set up: a council, an expert panel (専門調査会), a working group.",
@@ -30,11 +30,10 @@ extension PolicyLedger.Record {
       .bodyEstablished(.init(body: try body.value("--body").rawValue, name: name.name, kind: kind,
                              parent: try parent?.value("--parent").rawValue, mandate: mandate))
     }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 
   /// `record body-renamed`.
-  struct BodyRenamed: EventRecording {
+  struct BodyRenamed: DatedEventRecording {
     static let configuration = CommandConfiguration(
       commandName: "body-renamed",
       abstract: "A body takes a new name (総合科学技術会議 → 総合科学技術・イノベーション会議, May 2014).")
@@ -49,11 +48,10 @@ extension PolicyLedger.Record {
     @OptionGroup var output: FormatOptions
 
     func event() throws -> CouncilEvent { .bodyRenamed(.init(body: try body.value("--body").rawValue, name: name.name)) }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 
   /// `record body-dissolved`.
-  struct BodyDissolved: EventRecording {
+  struct BodyDissolved: DatedEventRecording {
     static let configuration = CommandConfiguration(commandName: "body-dissolved", abstract: "A body is dissolved.")
     static let flags = ["body": "--body", "reason": "--reason"]
 
@@ -67,6 +65,5 @@ extension PolicyLedger.Record {
     @OptionGroup var output: FormatOptions
 
     func event() throws -> CouncilEvent { .bodyDissolved(.init(body: try body.value("--body").rawValue, reason: reason)) }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 }

@@ -5,7 +5,7 @@ import PolicyLedgerEventLog
 
 extension PolicyLedger.Record {
   /// `record decision-scheduled`.
-  struct DecisionScheduled: EventRecording {
+  struct DecisionScheduled: DatedEventRecording {
     static let configuration = CommandConfiguration(
       commandName: "decision-scheduled",
       abstract: "A decision is planned for a date (the schedule slide's dates).",
@@ -37,11 +37,10 @@ extension PolicyLedger.Record {
       return .decisionScheduled(.init(decision: try decision.value("--decision").rawValue, body: try body.value("--body").rawValue,
                                       kind: kind, title: title, document: document, planned: try planned.value("--planned")))
     }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 
   /// `record decision-rescheduled`.
-  struct DecisionRescheduled: EventRecording {
+  struct DecisionRescheduled: DatedEventRecording {
     static let configuration = CommandConfiguration(
       commandName: "decision-rescheduled",
       abstract: "A planned date moves (スケジュール見直し); the earlier planned dates stay in the record.")
@@ -61,11 +60,10 @@ extension PolicyLedger.Record {
     func event() throws -> CouncilEvent {
       .decisionRescheduled(.init(decision: try decision.value("--decision").rawValue, planned: try planned.value("--planned"), reason: reason))
     }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 
   /// `record decision-taken`.
-  struct DecisionTaken: EventRecording {
+  struct DecisionTaken: DatedEventRecording {
     static let configuration = CommandConfiguration(
       commandName: "decision-taken",
       abstract: "A decision happened; --effective is its actual date.",
@@ -91,6 +89,5 @@ extension PolicyLedger.Record {
       .decisionTaken(.init(decision: try decision.value("--decision").rawValue, body: try body?.value("--body").rawValue,
                            kind: kind, title: title, document: document))
     }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 }

@@ -57,7 +57,7 @@ struct TargetOptions: ParsableArguments {
 
 extension PolicyLedger.Record {
   /// `record indicator-defined`.
-  struct IndicatorDefined: EventRecording {
+  struct IndicatorDefined: DatedEventRecording {
     static let configuration = CommandConfiguration(
       commandName: "indicator-defined",
       abstract: "An indicator series (目標値・主要指標) with its baseline, reference value and target.",
@@ -111,11 +111,10 @@ extension PolicyLedger.Record {
                                      parent: try parent?.value("--parent").rawValue, breakdown: pairs, baseline: baseline, reference: reference,
                                      target: rule, targetPeriod: try target.targetPeriod(), changeTerms: changeTerms))
     }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 
   /// `record indicator-observed`.
-  struct IndicatorObserved: EventRecording {
+  struct IndicatorObserved: DatedEventRecording {
     static let configuration = CommandConfiguration(
       commandName: "indicator-observed",
       abstract: "A value of an indicator (最新値), for the period it describes.",
@@ -141,11 +140,10 @@ extension PolicyLedger.Record {
       .indicatorObserved(.init(indicator: try indicator.value("--indicator").rawValue, value: try value.value("--value"), unit: unit,
                                period: try period?.value("--period"), note: note))
     }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 
   /// `record indicator-target-revised`.
-  struct IndicatorTargetRevised: EventRecording {
+  struct IndicatorTargetRevised: DatedEventRecording {
     static let configuration = CommandConfiguration(
       commandName: "indicator-target-revised",
       abstract: "An indicator's target is set anew.")
@@ -163,11 +161,10 @@ extension PolicyLedger.Record {
       guard let rule = try target.rule() else { throw ValidationError("Give the new target: --target-factor or --target-value.") }
       return .indicatorTargetRevised(.init(indicator: try indicator.value("--indicator").rawValue, target: rule, targetPeriod: try target.targetPeriod()))
     }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 
   /// `record indicator-retired`.
-  struct IndicatorRetired: EventRecording {
+  struct IndicatorRetired: DatedEventRecording {
     static let configuration = CommandConfiguration(commandName: "indicator-retired", abstract: "An indicator is no longer followed.")
     static let flags = ["indicator": "--indicator", "reason": "--reason"]
 
@@ -181,6 +178,5 @@ extension PolicyLedger.Record {
     @OptionGroup var output: FormatOptions
 
     func event() throws -> CouncilEvent { .indicatorRetired(.init(indicator: try indicator.value("--indicator").rawValue, reason: reason)) }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 }

@@ -30,7 +30,7 @@ func checkedAffiliations(_ values: [String]) throws -> [String] {
 
 extension PolicyLedger.Record {
   /// `record member-appointed`.
-  struct MemberAppointed: EventRecording {
+  struct MemberAppointed: DatedEventRecording {
     static let configuration = CommandConfiguration(
       commandName: "member-appointed",
       abstract: "A person joins a body (委員構成).",
@@ -52,11 +52,10 @@ extension PolicyLedger.Record {
       let (body, person) = try member.ids()
       return .memberAppointed(.init(body: body, person: person, name: name.name, role: role, affiliations: try checkedAffiliations(affiliation)))
     }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 
   /// `record member-role-changed`.
-  struct MemberRoleChanged: EventRecording {
+  struct MemberRoleChanged: DatedEventRecording {
     static let configuration = CommandConfiguration(commandName: "member-role-changed", abstract: "A member takes another role on the body.")
     static let flags = membershipFlags
 
@@ -72,11 +71,10 @@ extension PolicyLedger.Record {
       let (body, person) = try member.ids()
       return .memberRoleChanged(.init(body: body, person: person, role: role))
     }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 
   /// `record member-affiliation-changed`.
-  struct MemberAffiliationChanged: EventRecording {
+  struct MemberAffiliationChanged: DatedEventRecording {
     static let configuration = CommandConfiguration(commandName: "member-affiliation-changed", abstract: "A member's affiliations change (all of them are given anew).")
     static let flags = membershipFlags
 
@@ -92,11 +90,10 @@ extension PolicyLedger.Record {
       let (body, person) = try member.ids()
       return .memberAffiliationChanged(.init(body: body, person: person, affiliations: try checkedAffiliations(affiliation)))
     }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 
   /// `record member-departed`.
-  struct MemberDeparted: EventRecording {
+  struct MemberDeparted: DatedEventRecording {
     static let configuration = CommandConfiguration(commandName: "member-departed", abstract: "A member leaves the body.")
     static let flags = membershipFlags
 
@@ -112,6 +109,5 @@ extension PolicyLedger.Record {
       let (body, person) = try member.ids()
       return .memberDeparted(.init(body: body, person: person, reason: reason))
     }
-    func effectiveDate() throws -> EffectiveDate? { try effective.date() }
   }
 }

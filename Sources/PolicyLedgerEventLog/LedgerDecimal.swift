@@ -212,10 +212,6 @@ public struct LedgerDecimal: Sendable, Hashable, Comparable, CustomStringConvert
     return LedgerDecimal(significand: negative ? -Int128(q) : Int128(q), scale: scale)
   }
 
-  /// This value rounded to `scale` fraction digits.
-  public func rounded(scale newScale: Int, rule: RoundingRule = .halfAwayFromZero) -> LedgerDecimal? {
-    divided(by: LedgerDecimal(1), scale: newScale, rounding: rule)
-  }
 
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()

@@ -16,8 +16,6 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
   case corruptEvent(sequence: SequenceNumber, reason: String)
   /// An event with that sequence number does not exist.
   case noSuchEvent(SequenceNumber)
-  /// A digest given for verification does not match the ledger.
-  case digestMismatch(reason: String)
   /// A storage-level failure, with LMDB's code.
   case storage(LMDBError)
 
@@ -37,8 +35,6 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
       return "event \(sequence) is damaged: \(reason)"
     case let .noSuchEvent(sequence):
       return "there is no event \(sequence)"
-    case let .digestMismatch(reason):
-      return "the ledger does not extend the given digest: \(reason)"
     case let .storage(error):
       return "storage error: \(error)"
     }

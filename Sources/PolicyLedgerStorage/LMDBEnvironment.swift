@@ -145,10 +145,6 @@ public final class LMDBEnvironment: @unchecked Sendable {
     return opened
   }
 
-  /// Forgets cached database handles (after a database was dropped and deleted).
-  func forgetDatabase(named name: String) {
-    _ = databases.withLock { $0.removeValue(forKey: name) }
-  }
 
   // MARK: Transactions
 
@@ -287,12 +283,6 @@ public final class LMDBEnvironment: @unchecked Sendable {
     if chmod(destination + "/data.mdb", 0o600) != 0 {
       throw LMDBError(code: errno, operation: "chmod", context: destination + "/data.mdb")
     }
-  }
-
-  /// Forces a flush of the data to disk (only needed after writes made without full sync).
-  /// The corresponding LMDB function is `mdb_env_sync`.
-  public func sync() throws(LMDBError) {
-    try check(mdb_env_sync(handle, 1), "mdb_env_sync", context: path)
   }
 
   /// The size of the `data.mdb` file in bytes, and of the pages in use (last page number × page size).

@@ -25,7 +25,7 @@ public final class SteppingClock: @unchecked Sendable {
   private let step: Int64
 
   /// - Parameters:
-  ///   - start: The first moment, as canonical text (`2026-01-01T00:00:00.000000Z`).
+  ///   - startMicroseconds: The first moment, in microseconds since the epoch (default 2026-01-01T00:00:00Z).
   ///   - stepSeconds: Seconds between moments.
   public init(startMicroseconds: Int64 = 1_767_225_600_000_000, stepSeconds: Int64 = 1) {
     next = startMicroseconds
@@ -38,11 +38,5 @@ public final class SteppingClock: @unchecked Sendable {
     let value = next
     next += step
     return value
-  }
-
-  /// Moves the clock to `microseconds`.
-  public func set(_ microseconds: Int64) {
-    lock.lock(); defer { lock.unlock() }
-    next = microseconds
   }
 }
