@@ -90,6 +90,11 @@ public final class CouncilLedger: Sendable {
     proposed.reserveCapacity(entries.count)
     let head = try log.head()?.sequence.rawValue ?? 0
     for (index, entry) in entries.enumerated() {
+      // Checked first (and again inside the transaction): an export's corrections name events by
+      // number, so reading them against shifted numbers would only produce misleading errors.
+      if let exported = entry.exportedSequence, exported.rawValue != head + UInt64(index) + 1 {
+        throw ProjectionError.invalid(index: index, field: "seq", reason: Self.exportedSequenceReason(exported, wouldBe: SequenceNumber(head + UInt64(index) + 1)))
+      }
       if let error = entry.event.idValidationError() { throw ProjectionError.invalid(index: index, field: error.field, reason: error.reason) }
       var streams = entry.event.streams
       var event = entry.event
@@ -140,7 +145,7 @@ public final class CouncilLedger: Sendable {
         let validator = Validator(projector: projector, set: live, cache: cache)
         for (index, event) in recorded.enumerated() {
           if let exported = entries[index].exportedSequence, exported != event.sequence {
-            throw ProjectionError.invalid(index: index, field: "seq", reason: "this line was exported as event \(exported), but this ledger would record it as event \(event.sequence); an export keeps its sequence numbers (its corrections name events by number), so import it only where they continue the ledger, such as into an empty ledger to restore it")
+            throw ProjectionError.invalid(index: index, field: "seq", reason: Self.exportedSequenceReason(exported, wouldBe: event.sequence))
           }
           try validator.validate(entries[index], recorded: event, index: index, in: txn)
           do {
@@ -160,6 +165,10 @@ public final class CouncilLedger: Sendable {
     } catch let LedgerError.invalidEvent(index, field, reason) {
       throw ProjectionError.invalid(index: index, field: field, reason: reason)
     }
+  }
+
+  static func exportedSequenceReason(_ exported: SequenceNumber, wouldBe: SequenceNumber) -> String {
+    "this line was exported as event \(exported), but this ledger would record it as event \(wouldBe); an export keeps its sequence numbers (its corrections name events by number), so import it only where they continue the ledger, such as into an empty ledger to restore it"
   }
 
   /// The body of a decision already recorded (in the ledger or earlier in the batch).

@@ -121,14 +121,6 @@ struct StorageTests {
     try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: folder.child("data.mdb")))
     #expect(throws: LMDBError.invalid) { try LMDBEnvironment.open(path: folder.path) }
   }
-
-  @Test("stale reader slots are cleared at open and on demand")
-  func staleReaders() throws {
-    let folder = TemporaryFolder("readers")
-    let env = try LMDBEnvironment.open(path: folder.path)
-    // No process died here, so nothing is stale; the call itself must succeed.
-    #expect(try env.clearStaleReaders() == 0)
-  }
 }
 
 /// Tests that need a second process: a small C program against the same liblmdb, compiled with
