@@ -153,30 +153,6 @@ public enum EntityState: Hashable, Sendable {
   public var person: PersonState? { if case .person(let s) = self { s } else { nil } }
   public var decision: DecisionState? { if case .decision(let s) = self { s } else { nil } }
   public var indicator: IndicatorState? { if case .indicator(let s) = self { s } else { nil } }
-
-  /// The canonical JSON bytes stored in a snapshot row.
-  func encoded() throws -> [UInt8] {
-    let encoder = CanonicalEncoder()
-    switch self {
-    case .body(let s): return try encoder.encode(s).canonicalBytes()
-    case .person(let s): return try encoder.encode(s).canonicalBytes()
-    case .decision(let s): return try encoder.encode(s).canonicalBytes()
-    case .indicator(let s): return try encoder.encode(s).canonicalBytes()
-    }
-  }
-
-  /// Decodes a snapshot row's JSON for an entity of `kind` (the stream id's prefix).
-  static func decode(kind: String, bytes: some Collection<UInt8>) throws -> EntityState {
-    let value = try CanonicalValue.parse(bytes)
-    let decoder = CanonicalDecoder()
-    switch kind {
-    case "body": return .body(try decoder.decode(BodyState.self, from: value))
-    case "person": return .person(try decoder.decode(PersonState.self, from: value))
-    case "decision": return .decision(try decoder.decode(DecisionState.self, from: value))
-    case "indicator": return .indicator(try decoder.decode(IndicatorState.self, from: value))
-    default: throw ProjectionError.unknownEntityKind(kind)
-    }
-  }
 }
 
 /// An error from the projections or the query module.

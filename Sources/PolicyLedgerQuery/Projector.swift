@@ -273,7 +273,7 @@ struct Projector {
       state = Fold.apply(event, to: state, entity: entity)
       // No state (the entity's creation was retracted or moved later): the row is kept with an
       // empty state, so that the point, and its event, stay part of the entity's history.
-      let encoded = try state?.encoded() ?? []
+      let encoded = state?.encoded() ?? []
       if let row = current[point] {
         if let lastChanged, lastChanged.lexicographicallyPrecedes(point), row.stateBytes.elementsEqual(encoded) { return }
         try txn.put(s.keyBytes + Array(row.stateBytes), for: row.key, in: set.snapshots)

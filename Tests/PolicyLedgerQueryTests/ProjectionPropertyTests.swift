@@ -130,6 +130,7 @@ func projectionMismatches(_ operations: [Int], checkingLaterEvents: Bool = true)
   }
   if try ledger.log.head()?.sequence.rawValue != UInt64(recorded.count) { out.append("the log holds events that record() did not return") }
   out += try ledger.checkProjections().map(\.description)
+  out += try storedStateMismatches(ledger)
   let events = try ledger.log.events(in: 1...UInt64.max - 1)
   let head = UInt64(events.count)
   let entities = (decoder.bodies + ["council"]).map { StreamID.body($0) } + decoder.people.map { StreamID.person($0) } + decoder.indicators.map { StreamID.indicator($0) }
