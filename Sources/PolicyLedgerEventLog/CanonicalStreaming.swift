@@ -70,18 +70,6 @@ package struct CanonicalWriter {
     bytes.append(contentsOf: value ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65])
     needsComma = true
   }
-
-  /// Members of a dictionary in canonical order (keys sorted by their normalised UTF-8 bytes).
-  package mutating func object<Value>(_ members: [String: Value], _ write: (inout CanonicalWriter, Value) -> Void) {
-    beginObject()
-    let keys = members.keys.map { (key: $0, bytes: Array(CanonicalValue.normalized($0).utf8)) }
-      .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
-    for k in keys {
-      key(k.key)
-      write(&self, members[k.key]!)
-    }
-    endObject()
-  }
 }
 
 /// Reads canonical JSON written by ``CanonicalWriter`` (or ``CanonicalValue``) field by field,
@@ -93,16 +81,14 @@ package struct CanonicalWriter {
 package struct CanonicalReader: ~Copyable {
   private var parser: JSONParser
 
-  private init(buffer: UnsafeRawBufferPointer) { parser = JSONParser(buffer: buffer) }
+  /// A reader over `buffer`, which must outlive it and hold exactly one value (call
+  /// ``finish()`` after reading it). Not generic, so that callers in other modules run
+  /// specialised code.
+  package init(_ buffer: UnsafeRawBufferPointer) { parser = JSONParser(buffer: buffer) }
 
-  /// Runs `body` over `bytes`, which must hold exactly one value.
-  package static func read<T>(_ bytes: ArraySlice<UInt8>, _ body: (inout CanonicalReader) throws -> T) throws -> T {
-    try bytes.withUnsafeBytes { buffer in
-      var reader = CanonicalReader(buffer: buffer)
-      let value = try body(&reader)
-      guard reader.parser.index == buffer.count else { throw reader.fail("unexpected bytes after the value") }
-      return value
-    }
+  /// Refuses bytes left after the value.
+  package func finish() throws {
+    guard parser.index == parser.buffer.count else { throw fail("unexpected bytes after the value") }
   }
 
   package func fail(_ message: String) -> JSONSyntaxError { parser.fail(message) }
@@ -176,9 +162,12 @@ package struct CanonicalReader: ~Copyable {
     return value
   }
 
-  /// A string holding the raw value of `E`.
-  package mutating func rawValue<E: RawRepresentable>(_ type: E.Type) throws -> E where E.RawValue == String {
-    try string(as: "a \(E.self)", E.init(rawValue:))
+  /// A string that `convert` accepts; `what` names the expected form in the error.
+  package mutating func string(as what: String, _ convert: (String) -> Bool) throws -> String {
+    let start = parser.index
+    let text = try string()
+    guard convert(text) else { throw parser.fail("\"\(text)\" is not \(what)", at: start) }
+    return text
   }
 
   package mutating func decimal() throws -> LedgerDecimal { try string(as: "a decimal") { LedgerDecimal($0) } }

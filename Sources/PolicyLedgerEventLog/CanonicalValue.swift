@@ -63,7 +63,7 @@ public enum CanonicalValue: Sendable, Hashable {
   }
 
   /// NFC, with a fast path for text that is NFC already by construction.
-  static func normalized(_ s: String) -> String {
+  package static func normalized(_ s: String) -> String {
     if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
     if s.unicodeScalars.allSatisfy(isStableUnderNFC) { return s }
     return s.precomposedStringWithCanonicalMapping
@@ -88,6 +88,48 @@ public enum CanonicalValue: Sendable, Hashable {
   }
 
   static func writeString(_ raw: String, into out: inout [UInt8]) {
+    var text = raw
+    let done = text.withUTF8 { bytes -> Bool in
+      guard isCanonicalAsIs(bytes) else { return false }
+      out.append(UInt8(ascii: "\""))
+      out.append(contentsOf: bytes)
+      out.append(UInt8(ascii: "\""))
+      return true
+    }
+    if !done { writeEscaping(raw, into: &out) }
+  }
+
+  /// Whether UTF-8 text is written as it stands: nothing to escape (no `"`, `\\` or control
+  /// character) and made only of code points that ``isStableUnderNFC(_:)``. One pass over the
+  /// bytes, decoding multi-byte sequences by hand; anything else takes the general path.
+  @inline(__always)
+  static func isCanonicalAsIs(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    var i = 0
+    let n = bytes.count
+    while i < n {
+      let b = bytes[i]
+      if b < 0x80 {
+        if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+        i += 1
+        continue
+      }
+      let scalar: UInt32
+      if b & 0xE0 == 0xC0, i + 1 < n {
+        scalar = UInt32(b & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
+        i += 2
+      } else if b & 0xF0 == 0xE0, i + 2 < n {
+        scalar = UInt32(b & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
+        i += 3
+      } else {
+        return false
+      }
+      guard let s = Unicode.Scalar(scalar), isStableUnderNFC(s) else { return false }
+    }
+    return true
+  }
+
+  /// The general path: normalise, then escape byte by byte.
+  static func writeEscaping(_ raw: String, into out: inout [UInt8]) {
     let s = normalized(raw)
     out.append(UInt8(ascii: "\""))
     for byte in s.utf8 {
@@ -315,6 +357,21 @@ struct JSONParser {
   mutating func parseString() throws -> String {
     let start = index
     index += 1
+    // Fast path: no escape before the closing quote, so the string is the bytes as they stand
+    // (validated as UTF-8), with no intermediate buffer.
+    var end = index
+    while end < buffer.count {
+      let byte = buffer[end]
+      if byte == UInt8(ascii: "\"") {
+        guard let text = String(validating: UnsafeRawBufferPointer(rebasing: buffer[index..<end]), as: UTF8.self) else {
+          throw fail("the string is not valid UTF-8", at: start)
+        }
+        index = end + 1
+        return text
+      }
+      if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+      end += 1
+    }
     var out: [UInt8] = []
     var runStart = index
     while true {

@@ -25,12 +25,42 @@ extension EntityState {
   ///   not such a state.
   static func decode(kind: String, bytes: ArraySlice<UInt8>) throws -> EntityState {
     switch kind {
-    case "body": return .body(try CanonicalReader.read(bytes) { try BodyState(reading: &$0) })
-    case "person": return .person(try CanonicalReader.read(bytes) { try PersonState(reading: &$0) })
-    case "decision": return .decision(try CanonicalReader.read(bytes) { try DecisionState(reading: &$0) })
-    case "indicator": return .indicator(try CanonicalReader.read(bytes) { try IndicatorState(reading: &$0) })
+    case "body": return .body(try read(bytes) { try BodyState(reading: &$0) })
+    case "person": return .person(try read(bytes) { try PersonState(reading: &$0) })
+    case "decision": return .decision(try read(bytes) { try DecisionState(reading: &$0) })
+    case "indicator": return .indicator(try read(bytes) { try IndicatorState(reading: &$0) })
     default: throw ProjectionError.unknownEntityKind(kind)
     }
+  }
+
+  private static func read<T>(_ bytes: ArraySlice<UInt8>, _ body: (inout CanonicalReader) throws -> T) throws -> T {
+    try bytes.withUnsafeBytes { buffer in
+      var reader = CanonicalReader(buffer)
+      let value = try body(&reader)
+      try reader.finish()
+      return value
+    }
+  }
+}
+
+extension CanonicalWriter {
+  /// Members of a dictionary in canonical order (keys sorted by their normalised UTF-8 bytes).
+  mutating func object<Value>(_ members: [String: Value], _ write: (inout CanonicalWriter, Value) -> Void) {
+    beginObject()
+    let keys = members.keys.map { (key: $0, bytes: Array(CanonicalValue.normalized($0).utf8)) }
+      .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+    for k in keys {
+      key(k.key)
+      write(&self, members[k.key]!)
+    }
+    endObject()
+  }
+}
+
+extension CanonicalReader {
+  /// A string holding the raw value of `E`.
+  mutating func rawValue<E: RawRepresentable>(_ type: E.Type) throws -> E where E.RawValue == String {
+    E(rawValue: try string(as: "a \(E.self)") { E(rawValue: $0) != nil })!
   }
 }
 
