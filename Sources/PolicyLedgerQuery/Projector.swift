@@ -194,6 +194,8 @@ struct Projector {
   func project(_ recorded: RecordedEvent, decoded: CouncilEvent? = nil, strict: Bool = false, set: ProjectionSet, cache: StateCache = StateCache(), in txn: borrowing LMDBWriteTransaction) throws {
     let s = recorded.sequence
     let event = try decoded ?? Projector.decode(recorded)
+    // Also after an amendment of an event that is retracted already, which changes nothing.
+    try txn.put(s.keyBytes, for: Array("projected-through".utf8), in: set.meta)
     switch event {
     case .eventCorrected(let c):
       guard let before = try effectiveVersion(of: c.corrects, set: set, in: txn) else { return }
@@ -201,7 +203,8 @@ struct Projector {
       guard let after = try effectiveVersion(of: c.corrects, set: set, in: txn) else { return }
       let oldPoint = SnapshotKey.point(before.effective.firstDay, c.corrects)
       let newPoint = SnapshotKey.point(after.effective.firstDay, c.corrects)
-      for entity in Set(before.event.projectedEntities + after.event.projectedEntities) {
+      // In a fixed order, so that a refusal names the same entity every time.
+      for entity in Set(before.event.projectedEntities + after.event.projectedEntities).sorted() {
         try recompute(entity, by: s, from: oldPoint.lexicographicallyPrecedes(newPoint) ? oldPoint : newPoint,
                       removing: oldPoint, adding: after.event.projectedEntities.contains(entity) ? newPoint : nil,
                       known: [c.corrects: after], strict: strict, checkingAdded: true, set: set, cache: cache, in: txn)
@@ -222,7 +225,6 @@ struct Projector {
         try recompute(entity, by: s, from: point, removing: nil, adding: point, known: [s: effective], strict: strict, set: set, cache: cache, in: txn)
       }
     }
-    try txn.put(s.keyBytes, for: Array("projected-through".utf8), in: set.meta)
   }
 
   private func recompute(_ entity: StreamID, by s: SequenceNumber, from start: [UInt8], removing: [UInt8]?, adding: [UInt8]?,
