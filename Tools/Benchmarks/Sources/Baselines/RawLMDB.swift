@@ -158,6 +158,95 @@ public final class RawLMDB {
   }
 }
 
+extension RawLMDB {
+  /// What ``copyRows(from:to:transactions:mapSize:)`` wrote.
+  public struct RowCopy: Sendable {
+    public let rows: Int
+    public let bytes: Int
+    public let seconds: Double
+  }
+
+  /// Writes every key and value of every named database of the environment at `source` into a
+  /// fresh environment at `destination` (full sync, plain `mdb_put`, each database's rows in key
+  /// order), spread evenly over `transactions` write transactions, and times the writes only.
+  ///
+  /// This is the ledger's storage floor: the final rows its import leaves (events, indexes,
+  /// projections), written with no encoding, hashing, validation or folding, in the cheapest
+  /// order. The ledger writes more than that (rows it later closes are written twice).
+  public static func copyRows(from source: String, to destination: String, transactions: Int, mapSize: Int) throws -> RowCopy {
+    // Read everything first, so that only the writes are timed.
+    var rows: [(db: Int, key: [UInt8], value: [UInt8])] = []
+    var names: [String] = []
+    do {
+      var e: OpaquePointer?
+      try check(mdb_env_create(&e), "mdb_env_create")
+      defer { mdb_env_close(e) }
+      try check(mdb_env_set_maxdbs(e, 64), "mdb_env_set_maxdbs")
+      try check(mdb_env_open(e, source, UInt32(MDB_NOTLS | MDB_RDONLY), 0o600), "mdb_env_open \(source)")
+      var txn: OpaquePointer?
+      try check(mdb_txn_begin(e, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin")
+      defer { mdb_txn_abort(txn) }
+      func scan(_ dbi: MDB_dbi, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(txn, dbi, &cursor), "mdb_cursor_open")
+        defer { mdb_cursor_close(cursor) }
+        var k = MDB_val()
+        var v = MDB_val()
+        var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+        while rc == MDB_SUCCESS {
+          body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+          rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+        }
+      }
+      var main: MDB_dbi = 0
+      try check(mdb_dbi_open(txn, nil, 0, &main), "mdb_dbi_open main")
+      try scan(main) { k, _ in names.append(String(decoding: k, as: UTF8.self)) }
+      for (index, name) in names.enumerated() {
+        var dbi: MDB_dbi = 0
+        try check(mdb_dbi_open(txn, name, 0, &dbi), "mdb_dbi_open \(name)")
+        try scan(dbi) { k, v in rows.append((index, Array(k), Array(v))) }
+      }
+    }
+    try? FileManager.default.removeItem(atPath: destination)
+    try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+    var e: OpaquePointer?
+    try check(mdb_env_create(&e), "mdb_env_create")
+    defer { mdb_env_close(e) }
+    try check(mdb_env_set_maxdbs(e, 64), "mdb_env_set_maxdbs")
+    try check(mdb_env_set_mapsize(e, mapSize), "mdb_env_set_mapsize")
+    try check(mdb_env_open(e, destination, UInt32(MDB_NOTLS), 0o600), "mdb_env_open \(destination)")
+    var dbis: [MDB_dbi] = []
+    var txn: OpaquePointer?
+    try check(mdb_txn_begin(e, nil, 0, &txn), "mdb_txn_begin")
+    for name in names {
+      var dbi: MDB_dbi = 0
+      try check(mdb_dbi_open(txn, name, UInt32(MDB_CREATE), &dbi), "mdb_dbi_open \(name)")
+      dbis.append(dbi)
+    }
+    try check(mdb_txn_commit(txn), "mdb_txn_commit")
+    let perTransaction = max(1, (rows.count + transactions - 1) / max(1, transactions))
+    var bytes = 0
+    let started = DispatchTime.now().uptimeNanoseconds
+    for start in stride(from: 0, to: rows.count, by: perTransaction) {
+      try check(mdb_txn_begin(e, nil, 0, &txn), "mdb_txn_begin")
+      for row in rows[start..<min(rows.count, start + perTransaction)] {
+        bytes += row.key.count + row.value.count
+        let rc = row.key.withUnsafeBytes { kb in
+          row.value.withUnsafeBytes { vb in
+            var k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
+            var v = MDB_val(mv_size: vb.count, mv_data: UnsafeMutableRawPointer(mutating: vb.baseAddress))
+            return mdb_put(txn, dbis[row.db], &k, &v, 0)
+          }
+        }
+        if rc != MDB_SUCCESS { mdb_txn_abort(txn); throw RawLMDBError(code: rc, operation: "mdb_put") }
+      }
+      try check(mdb_txn_commit(txn), "mdb_txn_commit")
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+    return RowCopy(rows: rows.count, bytes: bytes, seconds: seconds)
+  }
+}
+
 /// Point reads inside one read transaction of a ``RawLMDB``.
 public struct RawReader {
   let txn: OpaquePointer

@@ -14,6 +14,9 @@ struct ScaleResult {
   // Batch import.
   var ledgerImportSeconds = 0.0
   var rawImportSeconds: Double?
+  /// Raw LMDB writing the ledger's own final rows (every database), same number of transactions.
+  var rawRowsSeconds: Double?
+  var rawRows = 0
   var sqliteImportSeconds: Double?
   // One durable append (median, ns).
   var ledgerAppend: Double?
@@ -164,6 +167,13 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
   // the file and each named database.
   result.ledgerFileBytes = fileSize(ledgerPath + "/data.mdb")
   result.databases = try RawLMDB.databaseStatistics(path: ledgerPath)
+  if options.baselines {
+    let copy = try RawLMDB.copyRows(from: ledgerPath, to: base + "/rows", transactions: batches.count, mapSize: options.mapSize)
+    result.rawRowsSeconds = copy.seconds
+    result.rawRows = copy.rows
+    try? FileManager.default.removeItem(atPath: base + "/rows")
+    progress("[\(n)] raw LMDB writing the ledger's \(copy.rows) rows: \(fmt(result.rate(copy.seconds))) events/s")
+  }
 
   if options.baselines {
     result.rawFileBytes = raw!.fileSize

@@ -41,6 +41,9 @@ struct Report {
       t.append("| \(name) | \(fmt(l)) | \(fmt(raw)) | \(ratio(l, raw)) | \(fmt(sq)) | \(ratio(l, sq)) |")
     }
     row("batch import (events/s)", r.rate(r.ledgerImportSeconds), r.rate(r.rawImportSeconds), r.rate(r.sqliteImportSeconds))
+    if let s = r.rawRowsSeconds {
+      row("(floor) raw LMDB writing the ledger's own \(integer(r.rawRows)) final rows, all databases, \(r.events / max(r.batch, 1)) transactions (events/s)", r.rate(r.ledgerImportSeconds), r.rate(s), nil)
+    }
     if r.appends > 0 { row("one durable append, median of \(r.appends) (ms)", ms(r.ledgerAppend), ms(r.rawAppend), ms(r.sqliteAppend)) }
     if r.lookups > 0 {
       let sq50 = r.sqliteAsOf.values.isEmpty ? nil : us(r.sqliteAsOf.median)
