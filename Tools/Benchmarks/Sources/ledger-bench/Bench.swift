@@ -319,7 +319,8 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
       let parsed = try raw.read { r in try r.value(UInt64(k)) { b in try jsonBytes(b).map { try CanonicalValue.parse($0) } } }
       result.rawGetParse.add(nowNanos() - t)
       if parsed != nil { sink &+= 1 }
-      // + the same typed decode (what the ledger does after its seek).
+      // + a Codable decode through CanonicalDecoder (what the ledger did after its seek before 93b3656;
+      // it now reads states field by field, StateCodec.swift).
       t = nowNanos()
       let decoded = try raw.read { r in try r.value(UInt64(k)) { b in try jsonBytes(b).map { try typed(kinds[k], try CanonicalValue.parse($0)) } } }
       result.rawGetParseDecode.add(nowNanos() - t)

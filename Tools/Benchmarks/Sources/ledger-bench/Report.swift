@@ -55,7 +55,7 @@ struct Report {
       row("as-of lookup p99 (µs); raw = one mdb_get of a value the size of the state", p(r.ledgerAsOf, 99), p(r.rawGet, 99), nil)
       row("as-of lookup p50 (µs); raw = mdb_get + CanonicalValue.parse", p(r.ledgerAsOf, 50), p(r.rawGetParse, 50), nil)
       row("as-of lookup p99 (µs); raw = mdb_get + CanonicalValue.parse", p(r.ledgerAsOf, 99), p(r.rawGetParse, 99), nil)
-      row("as-of lookup p50 (µs); raw = mdb_get + parse + typed decode (the ledger's decoder)", p(r.ledgerAsOf, 50), p(r.rawGetParseDecode, 50), nil)
+      row("as-of lookup p50 (µs); raw = mdb_get + parse + Codable decode (the ledger's path before 93b3656)", p(r.ledgerAsOf, 50), p(r.rawGetParseDecode, 50), nil)
       row("as-of lookup p50 (µs); raw = mdb_get + Foundation JSONDecoder into the same types", p(r.ledgerAsOf, 50), p(r.rawGetJSONDecoder, 50), nil)
     }
     if let s = r.stateSeconds { row("whole state as of a date (ms; \(integer(r.stateEntities)) entities, median of \(r.stateRuns))", s * 1000, nil, nil) }
@@ -103,6 +103,10 @@ struct Report {
       let x = raw / r.ledgerImportSeconds
       return (String(format: "%.3f×", x), x >= 1.0 / 3)
     }
+    row("(context: raw LMDB writing the ledger's own final rows, against raw LMDB's events-only rate)") { r in
+      guard let raw = r.rawImportSeconds, let rows = r.rawRowsSeconds else { return ("—", nil) }
+      return (String(format: "%.2f×", raw / rows), nil)
+    }
     row("batch import ≥ 3× SQLite's rate") { r in
       guard let sq = r.sqliteImportSeconds else { return ("—", nil) }
       let x = sq / r.ledgerImportSeconds
@@ -113,15 +117,14 @@ struct Report {
       let x = r.ledgerAsOf.median / r.rawEventGet.median
       return (String(format: "%.0f×", x), x <= 3)
     }
-    row("(same, raw = mdb_get of a value the size of the state)") { r in
+    // Context rows: ratios only, no verdict (they are not the targets).
+    row("(context: the same against mdb_get of a value the size of the state)") { r in
       guard !r.rawGet.values.isEmpty else { return ("—", nil) }
-      let x = r.ledgerAsOf.median / r.rawGet.median
-      return (String(format: "%.0f×", x), x <= 3)
+      return (String(format: "%.0f×", r.ledgerAsOf.median / r.rawGet.median), nil)
     }
-    row("(same, raw = mdb_get + the same JSON parse)") { r in
+    row("(context: the same against mdb_get + CanonicalValue.parse of the state's JSON)") { r in
       guard !r.rawGetParse.values.isEmpty else { return ("—", nil) }
-      let x = r.ledgerAsOf.median / r.rawGetParse.median
-      return (String(format: "%.1f×", x), x <= 3)
+      return (String(format: "%.1f×", r.ledgerAsOf.median / r.rawGetParse.median), nil)
     }
     row("rebuild ≥ 1,000,000 events/s") { r in
       guard let v = r.rate(r.rebuildSeconds) else { return ("—", nil) }
