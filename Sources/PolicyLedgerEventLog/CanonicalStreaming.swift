@@ -80,6 +80,8 @@ package struct CanonicalWriter {
 /// different version of the ledger is reported, not misread.
 package struct CanonicalReader: ~Copyable {
   private var parser: JSONParser
+  /// Just inside an object or array, before its first member or element.
+  private var first = false
 
   /// A reader over `buffer`, which must outlive it and hold exactly one value (call
   /// ``finish()`` after reading it). Not generic, so that callers in other modules run
@@ -102,31 +104,38 @@ package struct CanonicalReader: ~Copyable {
     parser.index < parser.buffer.count && parser.buffer[parser.index] == byte
   }
 
-  /// Reads an object, calling `member` with each name; `member` must read the value.
-  package mutating func object(_ member: (inout CanonicalReader, String) throws -> Void) throws {
+  /// Enters an object; then call ``nextKey()`` until it returns `nil`, reading each member's
+  /// value after its name. (A loop, not a callback: closures that capture the caller's
+  /// variables cost a heap box and a metadata lookup each.)
+  package mutating func beginObject() throws {
     try expect(UInt8(ascii: "{"), "'{'")
-    if peek(UInt8(ascii: "}")) { parser.index += 1; return }
-    while true {
-      guard peek(UInt8(ascii: "\"")) else { throw fail("expected a member name") }
-      let name = try parser.parseString()
-      try expect(UInt8(ascii: ":"), "':'")
-      try member(&self, name)
-      if peek(UInt8(ascii: ",")) { parser.index += 1; continue }
-      try expect(UInt8(ascii: "}"), "',' or '}'")
-      return
-    }
+    first = true
   }
 
-  /// Reads an array, calling `element` once per element; `element` must read it.
-  package mutating func array(_ element: (inout CanonicalReader) throws -> Void) throws {
+  /// The next member name of the object being read, or `nil` after its closing brace.
+  package mutating func nextKey() throws -> String? {
+    if peek(UInt8(ascii: "}")) { parser.index += 1; first = false; return nil }
+    if !first { try expect(UInt8(ascii: ","), "',' or '}'") }
+    first = false
+    guard peek(UInt8(ascii: "\"")) else { throw fail("expected a member name") }
+    let name = try parser.parseString()
+    try expect(UInt8(ascii: ":"), "':'")
+    return name
+  }
+
+  /// Enters an array; then call ``nextElement()`` until it returns `false`, reading one
+  /// element each time it returns `true`.
+  package mutating func beginArray() throws {
     try expect(UInt8(ascii: "["), "'['")
-    if peek(UInt8(ascii: "]")) { parser.index += 1; return }
-    while true {
-      try element(&self)
-      if peek(UInt8(ascii: ",")) { parser.index += 1; continue }
-      try expect(UInt8(ascii: "]"), "',' or ']'")
-      return
-    }
+    first = true
+  }
+
+  /// Whether another element follows (`false` after the closing bracket).
+  package mutating func nextElement() throws -> Bool {
+    if peek(UInt8(ascii: "]")) { parser.index += 1; first = false; return false }
+    if !first { try expect(UInt8(ascii: ","), "',' or ']'") }
+    first = false
+    return true
   }
 
   package mutating func string() throws -> String {

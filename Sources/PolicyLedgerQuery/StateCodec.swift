@@ -84,7 +84,8 @@ extension LocalizedName {
 
   init(reading r: inout CanonicalReader) throws {
     var ja: String?, en: String?
-    try r.object { r, name in
+    try r.beginObject()
+    while let name = try r.nextKey() {
       switch name {
       case "en": en = try r.string()
       case "ja": ja = try r.string()
@@ -111,7 +112,8 @@ extension PeriodValue {
 
   init(reading r: inout CanonicalReader) throws {
     var value: LedgerDecimal?, period: ObservedPeriod?
-    try r.object { r, name in
+    try r.beginObject()
+    while let name = try r.nextKey() {
       switch name {
       case "period": period = try ObservedPeriod(reading: &r)
       case "value": value = try r.decimal()
@@ -139,7 +141,8 @@ extension TargetRule {
   init(reading r: inout CanonicalReader) throws {
     var rule: Rule?
     var s = TargetRule(rule: .absolute)
-    try r.object { r, name in
+    try r.beginObject()
+    while let name = try r.nextKey() {
       switch name {
       case "approximate": s.approximate = try r.bool()
       case "atLeast": s.atLeast = try r.bool()
@@ -173,11 +176,13 @@ extension MembershipState {
   init(reading r: inout CanonicalReader) throws {
     var affiliations: [String]?, appointment: SequenceNumber?, name: LocalizedName?, person: String?
     var role: MemberRole?, roleSince: EffectiveDate?, since: EffectiveDate?
-    try r.object { r, key in
+    try r.beginObject()
+    while let key = try r.nextKey() {
       switch key {
       case "affiliations":
         var list: [String] = []
-        try r.array { list.append(try $0.string()) }
+        try r.beginArray()
+        while try r.nextElement() { list.append(try r.string()) }
         affiliations = list
       case "appointment": appointment = try r.sequence()
       case "name": name = try LocalizedName(reading: &r)
@@ -204,7 +209,8 @@ extension FormerName {
 
   init(reading r: inout CanonicalReader) throws {
     var name: LocalizedName?, until: EffectiveDate?
-    try r.object { r, key in
+    try r.beginObject()
+    while let key = try r.nextKey() {
       switch key {
       case "name": name = try LocalizedName(reading: &r)
       case "until": until = try r.date()
@@ -234,21 +240,24 @@ extension BodyState {
   init(reading r: inout CanonicalReader) throws {
     var dissolutionReason: String?, dissolved: EffectiveDate?, established: EffectiveDate?, formerNames: [FormerName]?
     var id: String?, kind: BodyKind?, mandate: String?, members: [String: MembershipState]?, name: LocalizedName?, parent: String?
-    try r.object { r, key in
+    try r.beginObject()
+    while let key = try r.nextKey() {
       switch key {
       case "dissolutionReason": dissolutionReason = try r.string()
       case "dissolved": dissolved = try r.date()
       case "established": established = try r.date()
       case "formerNames":
         var list: [FormerName] = []
-        try r.array { list.append(try FormerName(reading: &$0)) }
+        try r.beginArray()
+        while try r.nextElement() { list.append(try FormerName(reading: &r)) }
         formerNames = list
       case "id": id = try r.string()
       case "kind": kind = try r.rawValue(BodyKind.self)
       case "mandate": mandate = try r.string()
       case "members":
         var map: [String: MembershipState] = [:]
-        try r.object { r, person in map[person] = try MembershipState(reading: &r) }
+        try r.beginObject()
+        while let person = try r.nextKey() { map[person] = try MembershipState(reading: &r) }
         members = map
       case "name": name = try LocalizedName(reading: &r)
       case "parent": parent = try r.string()
@@ -273,12 +282,14 @@ extension PersonState {
 
   init(reading r: inout CanonicalReader) throws {
     var id: String?, memberships: [String: MemberRole]?, name: LocalizedName?
-    try r.object { r, key in
+    try r.beginObject()
+    while let key = try r.nextKey() {
       switch key {
       case "id": id = try r.string()
       case "memberships":
         var map: [String: MemberRole] = [:]
-        try r.object { r, body in map[body] = try r.rawValue(MemberRole.self) }
+        try r.beginObject()
+        while let body = try r.nextKey() { map[body] = try r.rawValue(MemberRole.self) }
         memberships = map
       case "name": name = try LocalizedName(reading: &r)
       default: throw unknown(key, r)
@@ -300,7 +311,8 @@ extension PlannedDate {
 
   init(reading r: inout CanonicalReader) throws {
     var planned: EffectiveDate?, reason: String?, sequence: SequenceNumber?, setOn: EffectiveDate?
-    try r.object { r, key in
+    try r.beginObject()
+    while let key = try r.nextKey() {
       switch key {
       case "planned": planned = try r.date()
       case "reason": reason = try r.string()
@@ -331,7 +343,8 @@ extension DecisionState {
   init(reading r: inout CanonicalReader) throws {
     var body: String?, document: String?, id: String?, kind: DecisionKind?, schedule: [PlannedDate]?
     var taken: EffectiveDate?, takenSequence: SequenceNumber?, title: String?
-    try r.object { r, key in
+    try r.beginObject()
+    while let key = try r.nextKey() {
       switch key {
       case "body": body = try r.string()
       case "document": document = try r.string()
@@ -339,7 +352,8 @@ extension DecisionState {
       case "kind": kind = try r.rawValue(DecisionKind.self)
       case "schedule":
         var list: [PlannedDate] = []
-        try r.array { list.append(try PlannedDate(reading: &$0)) }
+        try r.beginArray()
+        while try r.nextElement() { list.append(try PlannedDate(reading: &r)) }
         schedule = list
       case "taken": taken = try r.date()
       case "takenSequence": takenSequence = try r.sequence()
@@ -365,7 +379,8 @@ extension CorrectionNote {
 
   init(reading r: inout CanonicalReader) throws {
     var actor: String?, reason: String?, recordedAt: LedgerTimestamp?, sequence: SequenceNumber?
-    try r.object { r, key in
+    try r.beginObject()
+    while let key = try r.nextKey() {
       switch key {
       case "actor": actor = try r.string()
       case "reason": reason = try r.string()
@@ -398,7 +413,8 @@ extension ObservationRecord {
   init(reading r: inout CanonicalReader) throws {
     var actor: String?, correction: CorrectionNote?, effective: EffectiveDate?, note: String?, period: ObservedPeriod?
     var recordedAt: LedgerTimestamp?, sequence: SequenceNumber?, source: String?, unit: IndicatorUnit?, value: LedgerDecimal?
-    try r.object { r, key in
+    try r.beginObject()
+    while let key = try r.nextKey() {
       switch key {
       case "actor": actor = try r.string()
       case "correction": correction = try CorrectionNote(reading: &r)
@@ -432,7 +448,8 @@ extension TargetRecord {
 
   init(reading r: inout CanonicalReader) throws {
     var effective: EffectiveDate?, sequence: SequenceNumber?, target: TargetRule?, targetPeriod: ObservedPeriod?
-    try r.object { r, key in
+    try r.beginObject()
+    while let key = try r.nextKey() {
       switch key {
       case "effective": effective = try r.date()
       case "sequence": sequence = try r.sequence()
@@ -472,12 +489,14 @@ extension IndicatorState {
     var group: String?, id: String?, latest: ObservationRecord?, name: LocalizedName?, parent: String?
     var reference: PeriodValue?, retired: EffectiveDate?, target: TargetRule?, targetPeriod: ObservedPeriod?
     var targets: [TargetRecord]?, unit: IndicatorUnit?
-    try r.object { r, key in
+    try r.beginObject()
+    while let key = try r.nextKey() {
       switch key {
       case "baseline": baseline = try PeriodValue(reading: &r)
       case "breakdown":
         var map: [String: String] = [:]
-        try r.object { r, k in map[k] = try r.string() }
+        try r.beginObject()
+        while let k = try r.nextKey() { map[k] = try r.string() }
         breakdown = map
       case "changeTerms": changeTerms = try r.rawValue(ChangeTerms.self)
       case "defined": defined = try r.date()
@@ -492,7 +511,8 @@ extension IndicatorState {
       case "targetPeriod": targetPeriod = try ObservedPeriod(reading: &r)
       case "targets":
         var list: [TargetRecord] = []
-        try r.array { list.append(try TargetRecord(reading: &$0)) }
+        try r.beginArray()
+        while try r.nextElement() { list.append(try TargetRecord(reading: &r)) }
         targets = list
       case "unit": unit = try r.rawValue(IndicatorUnit.self)
       default: throw unknown(key, r)

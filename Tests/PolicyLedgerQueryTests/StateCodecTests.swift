@@ -100,6 +100,10 @@ struct StateCodecTests {
     (#"{"id":"x", "memberships":{},"name":{"ja":"x"}}"#, "expected a member name"),
     (#"{"id":"x","memberships":{"csti":"boss"},"name":{"ja":"x"}}"#, "is not a MemberRole"),
     (#"{"id":"x","memberships":{},"name":{"ja":"x"}}x"#, "unexpected bytes after the value"),
+    (#"{"id":"x","memberships":{},"name":{"ja":"x"},}"#, "expected a member name"),
+    (#"{,"id":"x","memberships":{},"name":{"ja":"x"}}"#, "expected a member name"),
+    (#"{"id":"x""memberships":{},"name":{"ja":"x"}}"#, "expected ',' or '}'"),
+    (#"{"id":"x","memberships":{"a":"chair",},"name":{"ja":"x"}}"#, "expected a member name"),
   ])
   func refusals(_ text: String, _ message: String) throws {
     #expect {
