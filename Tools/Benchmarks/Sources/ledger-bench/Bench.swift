@@ -44,6 +44,10 @@ struct ScaleResult {
   var verifySeconds: Double?
   var rawReadBackSeconds: Double?
   var rawChainSeconds: Double?
+  /// A cursor walk over the raw events parsing each one's canonical JSON (the least any replay
+  /// of this log format must do), and the same plus the typed decode of its payload.
+  var rawParseSeconds: Double?
+  var rawParseDecodeSeconds: Double?
   // Disk.
   var ledgerFileBytes = 0
   var rawFileBytes: Int?
@@ -189,6 +193,21 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
     }
     // The hash-chain walk is timed below, interleaved with the ledger's verify.
     if sink == 0 { throw BenchError(description: "read back nothing") }
+    // The replay's floor: what reading every event back as data costs, before any projection.
+    result.rawParseSeconds = try seconds {
+      try raw!.read { r in
+        try r.scanEvents { _, record in sink &+= try CanonicalValue.parse(record[65...]).objectValue?.count ?? 0 }
+      }
+    }
+    result.rawParseDecodeSeconds = try seconds {
+      try raw!.read { r in
+        try r.scanEvents { _, record in
+          guard let o = try CanonicalValue.parse(record[65...]).objectValue, case .string(let type)? = o["type"],
+                let schema = o["schema"]?.integerValue, let payload = o["payload"] else { throw BenchError(description: "not an event") }
+          if case .bodyEstablished = try CouncilEvent.decode(type: type, schemaVersion: Int(schema), payload: payload) { sink &+= 1 }
+        }
+      }
+    }
   }
 
   let ledger = try CouncilLedger.open(at: ledgerPath, options: ledgerOptions)

@@ -60,7 +60,13 @@ struct Report {
     }
     if let s = r.stateSeconds { row("whole state as of a date (ms; \(integer(r.stateEntities)) entities, median of \(r.stateRuns))", s * 1000, nil, nil) }
     if let s = r.historySeconds { row("one indicator's history (ms; \(r.historyEntries) observations)", s * 1000, nil, nil) }
-    if let s = r.rebuildSeconds { row("full rebuild (events/s)", r.rate(s), nil, nil) }
+    if let s = r.rebuildSeconds {
+      row("full rebuild (events/s)", r.rate(s), nil, nil)
+      if r.rawParseSeconds != nil {
+        row("(floor) full rebuild; raw = cursor walk parsing each event's JSON (events/s)", r.rate(s), r.rate(r.rawParseSeconds), nil)
+        row("(floor) full rebuild; raw = the same + typed decode of each payload (events/s)", r.rate(s), r.rate(r.rawParseDecodeSeconds), nil)
+      }
+    }
     if let s = r.verifySeconds { row("verify (events/s, median of 3); raw = cursor scan + the same SHA-256 chain check", r.rate(s), r.rate(r.rawChainSeconds), nil) }
     if r.rawReadBackSeconds != nil { row("read back every event by key (events/s)", nil, r.rate(r.rawReadBackSeconds), nil) }
     let n = Double(r.events)
