@@ -36,6 +36,8 @@ public final class SQLiteStore {
   let db: OpaquePointer
   let insert: OpaquePointer
   let asOf: OpaquePointer
+  let wholeState: OpaquePointer
+  let streamEvents: OpaquePointer
   let begin: OpaquePointer
   let commit: OpaquePointer
   public let path: String
@@ -65,6 +67,12 @@ public final class SQLiteStore {
     }
     insert = try prepare("INSERT INTO events(seq, stream, effective_day, recorded, body) VALUES (?, ?, ?, ?, ?)")
     asOf = try prepare("SELECT body FROM events WHERE stream=? AND effective_day<=? ORDER BY effective_day DESC, seq DESC LIMIT 1")
+    // Whole state: the latest event of every stream on or before a day, in one query.
+    wholeState = try prepare("""
+      SELECT stream, body FROM (SELECT stream, body, row_number() OVER (PARTITION BY stream ORDER BY effective_day DESC, seq DESC) AS rn
+      FROM events WHERE effective_day<=?) WHERE rn=1
+      """)
+    streamEvents = try prepare("SELECT seq, body FROM events WHERE stream=? ORDER BY effective_day, seq")
     begin = try prepare("BEGIN")
     commit = try prepare("COMMIT")
   }
@@ -122,6 +130,36 @@ public final class SQLiteStore {
       }
       if rc == SQLITE_DONE { return try body(nil) }
       throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db)))
+    }
+  }
+
+  /// The whole-state query: the latest event of every stream effective on or before `day`
+  /// (latest events, not folded states). Returns the number of streams and the bytes read.
+  public func latestOfEveryStream(onOrBefore day: Int32) throws -> (streams: Int, bytes: Int) {
+    defer { sqlite3_reset(wholeState) }
+    sqlite3_bind_int(wholeState, 1, day)
+    var streams = 0, bytes = 0
+    while true {
+      let rc = sqlite3_step(wholeState)
+      if rc == SQLITE_DONE { return (streams, bytes) }
+      guard rc == SQLITE_ROW else { throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db))) }
+      streams += 1
+      bytes += Int(sqlite3_column_bytes(wholeState, 1))
+    }
+  }
+
+  /// One stream's events in effective-date order (the history query). Returns their count.
+  public func events(ofStream stream: String) throws -> Int {
+    defer { sqlite3_reset(streamEvents) }
+    return try stream.withCString { s in
+      sqlite3_bind_text(streamEvents, 1, s, -1, nil)
+      var count = 0
+      while true {
+        let rc = sqlite3_step(streamEvents)
+        if rc == SQLITE_DONE { return count }
+        guard rc == SQLITE_ROW else { throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db))) }
+        if sqlite3_column_bytes(streamEvents, 1) > 0 { count += 1 }
+      }
     }
   }
 

@@ -38,6 +38,10 @@ struct ScaleResult {
   var stateRuns = 0
   var stateEntities = 0
   var historySeconds: Double?
+  var sqliteStateSeconds: Double?
+  var sqliteStateStreams = 0
+  var rawHistorySeconds: Double?
+  var sqliteHistorySeconds: Double?
   var historyEntries = 0
   // Rebuild, verify (seconds).
   var rebuildSeconds: Double?
@@ -373,6 +377,14 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
     result.stateSeconds = times.sorted()[times.count / 2]
     result.stateRuns = times.count
     result.stateEntities = entities
+    if let sqlite {
+      let day = Int32(history.lastDay)
+      var sqliteTimes: [Double] = []
+      for _ in 0..<times.count {
+        sqliteTimes.append(try seconds { result.sqliteStateStreams = try sqlite.latestOfEveryStream(onOrBefore: day).streams })
+      }
+      result.sqliteStateSeconds = sqliteTimes.sorted()[sqliteTimes.count / 2]
+    }
   }
 
   // 7. One indicator's history.
@@ -386,6 +398,20 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
       if times.reduce(0, +) > 4 { break }
     }
     result.historySeconds = times.sorted()[times.count / 2]
+    // The baselines read the same events: raw LMDB by the same keys, SQLite through its index.
+    let stream = "indicator:" + history.historyIndicator
+    let keys = firstStreams.indices.filter { firstStreams[$0] == stream }.map { UInt64($0 + 1) }
+    if let raw, let sqlite {
+      var rawTimes: [Double] = [], sqliteTimes: [Double] = []
+      var sink = 0
+      for _ in 0..<times.count {
+        rawTimes.append(try seconds { try raw.read { r in for k in keys { r.event(k) { sink &+= $0?.count ?? 0 } } } })
+        sqliteTimes.append(try seconds { sink &+= try sqlite.events(ofStream: stream) })
+      }
+      if sink == 0 { throw BenchError(description: "the history baselines read nothing") }
+      result.rawHistorySeconds = rawTimes.sorted()[rawTimes.count / 2]
+      result.sqliteHistorySeconds = sqliteTimes.sorted()[sqliteTimes.count / 2]
+    }
   }
 
   // 8. Full rebuild.

@@ -58,8 +58,12 @@ struct Report {
       row("as-of lookup p50 (µs); raw = mdb_get + parse + Codable decode (the ledger's path before 93b3656)", p(r.ledgerAsOf, 50), p(r.rawGetParseDecode, 50), nil)
       row("as-of lookup p50 (µs); raw = mdb_get + Foundation JSONDecoder into the same types", p(r.ledgerAsOf, 50), p(r.rawGetJSONDecoder, 50), nil)
     }
-    if let s = r.stateSeconds { row("whole state as of a date (ms; \(integer(r.stateEntities)) entities, median of \(r.stateRuns))", s * 1000, nil, nil) }
-    if let s = r.historySeconds { row("one indicator's history (ms; \(r.historyEntries) observations)", s * 1000, nil, nil) }
+    if let s = r.stateSeconds {
+      row("whole state as of a date (ms; \(integer(r.stateEntities)) entities, median of \(r.stateRuns)); SQLite = latest event of each of its \(integer(r.sqliteStateStreams)) streams, one window query", s * 1000, nil, r.sqliteStateSeconds.map { $0 * 1000 })
+    }
+    if let s = r.historySeconds {
+      row("one indicator's history (ms; \(r.historyEntries) observations); raw = mdb_get of its events by key, SQLite = its events through the index", s * 1000, r.rawHistorySeconds.map { $0 * 1000 }, r.sqliteHistorySeconds.map { $0 * 1000 })
+    }
     if let s = r.rebuildSeconds {
       row("full rebuild (events/s)", r.rate(s), nil, nil)
       if r.rawParseSeconds != nil {
