@@ -119,6 +119,10 @@ enum Recorder {
       if field == "source" { return "--source" }
       return "field \"\(field)\""
     }
+    // Before anything derives stream ids from the payload's ids.
+    if let error = event.idValidationError() {
+      throw Failure(.dataError, "the \(event.typeName) event was rejected: \(flagged(error.field)): \(error.reason)")
+    }
     let recorded = try ledger.withWritableLedger { ledger -> RecordedEvent in
       var effective = effective
       var mainStream = event.streams.first

@@ -329,6 +329,9 @@ public enum CouncilEvent: Hashable, Sendable {
 
   /// The streams the event concerns (for the stream index and the audit trail): its entity first.
   /// A correction or retraction concerns its original's streams, supplied by the caller.
+  ///
+  /// - Precondition: every id in the payload is valid (``idValidationError()`` returns `nil`);
+  ///   an invalid id traps. `CouncilLedger.record` checks the ids before it asks.
   public var streams: [StreamID] {
     switch self {
     case .bodyEstablished(let p): return [.body(p.body)] + (p.parent.map { [.body($0)] } ?? [])
