@@ -35,6 +35,12 @@ extension PolicyLedger {
             || FileManager.default.fileExists(atPath: folder + "/data.mdb") || FileManager.default.fileExists(atPath: folder + "/lock.mdb") {
           throw Failure(.usage, "--output \(output) is inside a ledger folder; write the export somewhere else")
         }
+        // The file is written beside its name and renamed over it: never over a device, a pipe
+        // or a socket (as root, that would replace /dev/full or /dev/null with a plain file).
+        var info = stat()
+        if lstat(output, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+          throw Failure(.usage, "--output \(output) exists and is not a regular file; to write to it, leave out --output and redirect standard output (> \(output))")
+        }
         if FileManager.default.fileExists(atPath: output) && !overwrite {
           throw Failure(.usage, "--output \(output) already exists; choose a new file, or add --overwrite to replace it")
         }
@@ -95,7 +101,13 @@ struct ExportSink {
 
   private mutating func flush() throws {
     defer { buffer = "" }
-    guard let handle else { Console.out(buffer); return }
+    guard let handle else {
+      Console.out(buffer)
+      if let failure = Console.writeFailure {
+        throw Failure(.ioError, "cannot write the export to standard output: \(String(cString: strerror(failure)).lowercased())")
+      }
+      return
+    }
     do { try handle.write(contentsOf: Data(buffer.utf8)) } catch {
       throw Failure(.ioError, "cannot write \(path ?? "the export"): \(Failure.reason(error))")
     }
@@ -103,7 +115,10 @@ struct ExportSink {
 
   mutating func finish() throws {
     try flush()
-    guard let handle, let temporary, let path else { fflush(nil); return }
+    guard let handle, let temporary, let path else {
+      guard Console.flush() else { throw Failure(.ioError, "cannot write the export to standard output: \(String(cString: strerror(Console.writeFailure ?? EIO)).lowercased())") }
+      return
+    }
     do { try handle.synchronize(); try handle.close() } catch {
       throw Failure(.ioError, "cannot write \(path): \(Failure.reason(error))")
     }

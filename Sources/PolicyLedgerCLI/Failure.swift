@@ -129,17 +129,42 @@ struct Failure: Error, CustomStringConvertible {
 
 /// Writes to standard output and standard error (unbuffered order within each stream).
 enum Console {
+  /// Standard output not yet written. The command line is single-threaded: only the main
+  /// thread writes here.
+  nonisolated(unsafe) private static var pending: [UInt8] = []
+  /// The `errno` of the first write to standard output that failed (a full disk, a closed file).
+  nonisolated(unsafe) private(set) static var writeFailure: Int32?
+
   static func out(_ text: String) {
-    print(text, terminator: "")
+    pending.append(contentsOf: text.utf8)
+    if pending.count >= 1 << 16 { flush() }
   }
 
   static func line(_ text: String = "") {
-    print(text)
+    out(text + "\n")
+  }
+
+  /// Writes what is pending to standard output (file descriptor 1), remembering a failure
+  /// instead of losing it: the command must then exit non-zero. Returns false once any write failed.
+  @discardableResult
+  static func flush() -> Bool {
+    var offset = 0
+    while offset < pending.count, writeFailure == nil {
+      let written = pending.withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+      if written < 0 {
+        if errno == EINTR { continue }
+        writeFailure = errno
+      } else {
+        offset += written
+      }
+    }
+    pending.removeAll(keepingCapacity: true)
+    return writeFailure == nil
   }
 
   /// Writes to standard error, after flushing standard output so that the two keep their order.
   static func stderr(_ text: String) {
-    fflush(nil)
+    flush()
     FileHandle.standardError.write(Data(text.utf8))
   }
 

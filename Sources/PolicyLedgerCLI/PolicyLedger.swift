@@ -61,13 +61,21 @@ struct PolicyLedger: ParsableCommand {
     }
     do {
       try command.run()
-      fflush(nil)
-      Foundation.exit(0)
+      Foundation.exit(standardOutputFailed() ?? 0)
     } catch {
       let status = report(error)
-      fflush(nil)
+      Console.flush()
       Foundation.exit(status)
     }
+  }
+
+  /// Flushes standard output and reports a write that failed (a full disk, a closed file): the
+  /// output is incomplete, so the command must not exit 0. Returns the status to exit with.
+  private static func standardOutputFailed() -> Int32? {
+    if Console.flush() { return nil }
+    let reason = String(cString: strerror(Console.writeFailure ?? EIO)).lowercased()
+    FileHandle.standardError.write(Data("error: cannot write to standard output (\(reason)); the output is incomplete\n".utf8))
+    return Failure.Status.ioError.rawValue
   }
 
   /// Help, version and completion requests print and exit 0; usage errors exit 64 with one line.
