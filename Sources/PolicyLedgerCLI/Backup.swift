@@ -24,24 +24,27 @@ extension PolicyLedger {
       let source = try ledger.openForReading()
       try Backup.prepare(destination)
       let before = try source.log.head()
-      do { try source.log.environment.copy(to: destination) } catch {
-        // A partial copy (a full disk) must not be left looking like a ledger.
+      let report: VerificationReport
+      do {
+        do { try source.log.environment.copy(to: destination) } catch { throw Failure.storage(error) }
+        let after = try source.log.head()
+        var options = EventLog.Options()
+        options.readOnly = true
+        options.create = false
+        report = try CouncilLedger.open(at: destination, options: options).log.verify(extending: before)
+        if let failure = report.failure {
+          throw Failure(.ioError, "the copy does not verify (event \(failure.sequence): \(failure.reason)), so no backup was made; run `policy-ledger verify` on the source")
+        }
+        if before == after && report.head != before {
+          throw Failure(.ioError, "the copy's head \(report.head?.description ?? "(empty)") differs from the source's head \(before?.description ?? "(empty)") at copy time, so no backup was made")
+        }
+      } catch {
+        // A partial or failed copy (a full disk, a source that fails verification) must not be
+        // left looking like a ledger.
         for file in ["data.mdb", "lock.mdb"] { try? FileManager.default.removeItem(atPath: destination + "/" + file) }
-        throw Failure.storage(error)
-      }
-      let after = try source.log.head()
-      var options = EventLog.Options()
-      options.readOnly = true
-      options.create = false
-      let copy = try CouncilLedger.open(at: destination, options: options)
-      let report = try copy.log.verify(extending: before)
-      if let failure = report.failure {
-        throw Failure(.ioError, "the backup at \(destination) does not verify: event \(failure.sequence): \(failure.reason)")
+        throw error
       }
       let copied = report.head
-      if before == after && copied != before {
-        throw Failure(.ioError, "the backup's head \(copied?.description ?? "(empty)") differs from the source's head \(before?.description ?? "(empty)") at copy time")
-      }
       let table = TextTable(["ledger", "path", "head"], rows: [
         [Cell("source"), Cell(source.log.path), Cell.optional(before?.description)],
         [Cell("backup"), Cell(destination), Cell.optional(copied?.description)],

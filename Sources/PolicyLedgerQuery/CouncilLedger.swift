@@ -204,10 +204,23 @@ public final class CouncilLedger: Sendable {
   /// `pageSize` events, each in its own write transaction (one transaction could hold too many
   /// dirty pages); until the last page commits, queries and appends report that a rebuild is
   /// under way, and an interrupted rebuild is finished by running it again.
+  ///
+  /// The log is verified first (``EventLog/verify(extending:)``): projections are never
+  /// rebuilt from a log whose hash chain fails, which would make altered events look
+  /// consistent.
   /// - Returns: The number of events replayed.
+  /// - Throws: `LedgerError.corruptEvent` naming the first event that fails verification.
   @discardableResult
   public func rebuildProjections(pageSize: Int = 100_000) throws -> UInt64 {
-    try replay(into: live, pageSize: pageSize)
+    try requireVerifiedLog()
+    return try replay(into: live, pageSize: pageSize)
+  }
+
+  /// Throws `LedgerError.corruptEvent` when the hash chain does not verify.
+  private func requireVerifiedLog() throws {
+    if let failure = try log.verify().failure {
+      throw LedgerError.corruptEvent(sequence: failure.sequence, reason: "the log fails verification (\(failure.reason)), so the projections are not replayed from it")
+    }
   }
 
   func replay(into set: ProjectionSet, pageSize: Int) throws -> UInt64 {
@@ -253,8 +266,11 @@ public final class CouncilLedger: Sendable {
 
   /// Replays every event into scratch databases and compares them, key by key and byte by byte,
   /// with the stored projections. The scratch databases are emptied afterwards.
+  /// The log is verified first, as for a rebuild.
   /// - Returns: The differences (empty when the projections equal a fresh replay).
+  /// - Throws: `LedgerError.corruptEvent` when the hash chain does not verify.
   public func checkProjections() throws -> [ProjectionDifference] {
+    try requireVerifiedLog()
     let scratch = try log.environment.write { txn in try ProjectionSet.open(prefix: "check.", in: txn) }
     _ = try replay(into: scratch, pageSize: 100_000)
     defer { _ = try? log.environment.write { txn in for db in scratch.all { try txn.empty(db) } } }
@@ -346,8 +362,9 @@ struct Validator {
       if let parent = p.parent { _ = try activeBody(parent, field: "parent") }
       if p.name.ja.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("name.ja", "a body needs a Japanese name") }
     case .bodyRenamed(let p):
-      _ = try activeBody(p.body, field: "body")
+      let body = try activeBody(p.body, field: "body")
       if p.name.ja.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("name.ja", "a body needs a Japanese name") }
+      if p.name == body.name { throw fail("name", "body \"\(p.body)\" is already called \(body.name) on that date") }
     case .bodyDissolved(let p):
       _ = try activeBody(p.body, field: "body")
       try checkLifetime(of: p.body, from: nil, until: day, ignoring: [], field: "effective", index: index, through: through, in: txn)
@@ -374,6 +391,9 @@ struct Validator {
       if let parent = p.parent { _ = try activeIndicator(parent, field: "parent") }
       if let problem = p.target?.validationError { throw fail("target", problem) }
       if p.target?.rule == .relative && p.baseline == nil { throw fail("baseline", "a target relative to the baseline needs a baseline") }
+      if let target = p.target, let baseline = p.baseline, target.absoluteTarget(baseline: baseline.value) == nil {
+        throw fail("target", "the target (baseline \(baseline.value) × factor \(target.factor?.description ?? "?")) does not fit in a decimal of 19 integer and 18 fraction digits")
+      }
     case .indicatorObserved(let p):
       let s = try activeIndicator(p.indicator, field: "indicator")
       if p.unit != s.unit { throw fail("unit", "indicator \"\(p.indicator)\" is measured in \(s.unit.rawValue), not \(p.unit.rawValue)") }
@@ -382,6 +402,9 @@ struct Validator {
       let s = try activeIndicator(p.indicator, field: "indicator")
       if let problem = p.target.validationError { throw fail("target", problem) }
       if p.target.rule == .relative && s.baseline == nil { throw fail("target", "a target relative to the baseline needs the indicator to have a baseline") }
+      if let baseline = s.baseline, p.target.absoluteTarget(baseline: baseline.value) == nil {
+        throw fail("target", "the target (baseline \(baseline.value) × factor \(p.target.factor?.description ?? "?")) does not fit in a decimal of 19 integer and 18 fraction digits")
+      }
     case .indicatorRetired(let p):
       _ = try activeIndicator(p.indicator, field: "indicator")
     case .memberAppointed(let p):
