@@ -96,6 +96,7 @@ enum Render {
       "baseline": s.baseline.map(\.json) ?? .null, "reference": s.reference.map(\.json) ?? .null,
       "target": .decimal(target), "targetRule": Render.target(s.target), "targetPeriod": .optional(s.targetPeriod?.description),
       "changeTerms": s.changeTerms.map { .string($0.rawValue) }, "defined": .string(s.defined.description),
+      "retired": .optional(s.retired?.description),
       "latest": s.latest.map(Render.observation) ?? .null,
     ])
   }

@@ -30,8 +30,9 @@ extension PolicyLedger {
         table.append(["decision", Cell(d.id), Cell(d.title), Cell("\(d.kind.japanese), \(when)")])
       }
       for i in state.indicators {
-        let latest = i.latest.map { "latest \($0.value.grouped)\(i.unit.rawValue)" + ($0.period.map { " (\($0))" } ?? "") } ?? "no value yet"
-        table.append(["indicator", Cell(i.id), Cell(i.name.ja), Cell(latest)])
+        var detail = i.latest.map { "latest \($0.value.grouped)\(i.unit.rawValue)" + ($0.period.map { " (\($0))" } ?? "") } ?? "no value yet"
+        if let r = i.retired { detail += ", retired \(r)" }
+        table.append(["indicator", Cell(i.id), Cell(i.name.ja), Cell(detail)])
       }
       let counts = "\(Render.count(state.bodies.count, "body", "bodies")), \(Render.count(state.people.count, "person", "people")), \(Render.count(state.decisions.count, "decision")), \(Render.count(state.indicators.count, "indicator"))"
       var json = try time.jsonMembers()

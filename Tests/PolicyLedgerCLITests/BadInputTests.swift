@@ -174,6 +174,46 @@ struct DamageTests {
     #expect(object["valid"] as? Bool == false)
     #expect((object["failure"] as? [String: Any])?["sequence"] as? Int == 5)
     #expect(try seed.run(["verify", "--digest", digest]).status == 1)
+    // Nothing replays or copies a log that fails verification: a rebuild would make the altered
+    // event look consistent, and a backup would look like a good ledger.
+    expectFailure(try seed.run(["check"]), status: 74, mentioning: ["event 5", "fails verification"])
+    expectFailure(try seed.run(["rebuild"]), status: 74, mentioning: ["event 5", "fails verification"])
+    let backup = seed.folder.child("backup")
+    expectFailure(try seed.run(["backup", backup]), status: 74, mentioning: ["does not verify", "no backup was made"])
+    #expect(!FileManager.default.fileExists(atPath: backup + "/data.mdb"))
+  }
+
+  @Test("record --json with an id the grammar refuses exits 65 naming the field, and records nothing")
+  func recordJSONBadIDs() throws {
+    let seed = try SeedLedger("json-bad-ids")
+    let digest = try seed.digest()
+    let cases: [(type: String, payload: String, field: String)] = [
+      ("body.established", #"{"body":"a b","kind":"council","name":{"ja":"x"}}"#, "body"),
+      ("body.established", #"{"body":"é","kind":"council","name":{"ja":"x"}}"#, "body"),
+      ("body.established", #"{"body":"wg","kind":"council","name":{"ja":"x"},"parent":"ｃｓｔｉ"}"#, "parent"),
+      ("member.appointed", #"{"body":"csti","person":"a\u0000","name":{"ja":"x"},"role":"member","affiliations":["x"]}"#, "person"),
+      ("indicator.observed", #"{"indicator":"a/../b c","value":"1","unit":"人"}"#, "indicator"),
+      ("decision.scheduled", "{\"decision\":\"" + String(repeating: "d", count: 5000) + #"","body":"csti","kind":"report","title":"t","planned":"2021-03"}"#, "decision"),
+    ]
+    for c in cases {
+      let line = #"{"type":""# + c.type + #"","effective":"2020-01-01","payload":"# + c.payload + "}"
+      expectFailure(try seed.run(["record", "--json", line]), status: 65, mentioning: [c.type, c.field])
+    }
+    #expect(try seed.digest() == digest)
+  }
+
+  @Test("a failed write to standard output exits 74, not 0; --output refuses devices")
+  func unwritableOutput() throws {
+    guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
+    let seed = try SeedLedger("dev-full")
+    let toFull = ["/bin/sh", "-c", #"exec "$0" "$@" > /dev/full"#]
+    for command in [["export"], ["export", "--format", "csv"], ["bodies"], ["log", "--format", "json"]] {
+      let result = try cli(command + ["--ledger", seed.path], prefix: toFull)
+      expectFailure(result, status: 74, mentioning: ["standard output"])
+    }
+    expectFailure(try seed.run(["export", "--output", "/dev/null", "--overwrite"]), status: 64, mentioning: ["not a regular file"])
+    var info = stat()
+    #expect(lstat("/dev/null", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
   }
 
   /// Opens the ledger's LMDB environment directly and changes it behind the ledger's back.

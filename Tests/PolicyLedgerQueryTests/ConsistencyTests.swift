@@ -49,6 +49,26 @@ struct ConsistencyTests {
     }
   }
 
+  @Test("a rename to the name the body already has is refused; a target that overflows a decimal is refused when defined or revised")
+  func noOpRenameAndOverflowingTarget() throws {
+    let folder = TemporaryFolder("consistency-rename")
+    let ledger = try ledger(folder)
+    expectRefusal(mentioning: "is already called 専門調査会") {
+      try ledger.record([.init(.bodyRenamed(.init(body: "panel", name: .init(ja: "専門調査会"))), effective: .year(2021)!, actor: actor)])
+    }
+    try ledger.record([.init(.bodyRenamed(.init(body: "panel", name: .init(ja: "新専門調査会"))), effective: .year(2021)!, actor: actor)])
+    let huge = LedgerDecimal("9999999999999999999.999999999999999999")!
+    expectRefusal(mentioning: "does not fit in a decimal") {
+      try ledger.record([.init(.indicatorDefined(.init(indicator: "big", name: .init(ja: "大"), unit: .count, baseline: .init(value: huge),
+                                                        target: .init(rule: .relative, factor: LedgerDecimal("9999999999999999999")!))),
+                               effective: .year(2021)!, actor: actor)])
+    }
+    try ledger.record([.init(.indicatorDefined(.init(indicator: "big", name: .init(ja: "大"), unit: .count, baseline: .init(value: huge))), effective: .year(2021)!, actor: actor)])
+    expectRefusal(mentioning: "does not fit in a decimal") {
+      try ledger.record([.init(.indicatorTargetRevised(.init(indicator: "big", target: .init(rule: .relative, factor: LedgerDecimal(2)))), effective: .year(2022)!, actor: actor)])
+    }
+  }
+
   @Test("a correction that moves an establishment after the body's activity is refused; so is retracting it")
   func movingEstablishment() throws {
     let folder = TemporaryFolder("consistency-move")
