@@ -179,8 +179,10 @@ enum NDJSONInput {
           let byte = line[line.startIndex + offset]
           throw Failure(.dataError, "\(name) line \(number): not valid UTF-8 text (byte \(offset + 1) of the line is 0x\(String(byte, radix: 16, uppercase: true))); save the file as UTF-8")
         }
-        do {
-          out.entries.append(try NDJSON.entry(from: line, number: number, defaultActor: defaultActor))
+        do throws(NDJSON.LineError) {
+          let entry = try NDJSON.entry(from: line, number: number, defaultActor: defaultActor)
+          if let error = NDJSON.chainError(after: out.entries.last, entry, number: number) { throw error }
+          out.entries.append(entry)
           out.lines.append(number)
         } catch {
           throw Failure(.dataError, "\(name) line \(number)" + (error.field.map { ", field \"\($0)\"" } ?? "") + ": \(error.reason)")

@@ -53,6 +53,14 @@ public final class CouncilLedger: Sendable {
     /// retractions name events by number, so it can only be imported where its numbers continue
     /// the ledger (into an empty ledger, to restore it).
     public var exportedSequence: SequenceNumber?
+    /// The `prev` and `hash` of the export line it was read from, once ``NDJSON`` has checked
+    /// that the hash matches the line's content (the ledger assigns new ones when it records).
+    public var exportedLink: (previous: EventHash, hash: EventHash)? {
+      get { exportedPrevious.flatMap { p in exportedHash.map { (p, $0) } } }
+      set { exportedPrevious = newValue?.previous; exportedHash = newValue?.hash }
+    }
+    private var exportedPrevious: EventHash?
+    private var exportedHash: EventHash?
     public init(_ event: CouncilEvent, effective: EffectiveDate, actor: String, source: String? = nil, exportedSequence: SequenceNumber? = nil) {
       self.event = event; self.effective = effective; self.actor = actor; self.source = source
       self.exportedSequence = exportedSequence

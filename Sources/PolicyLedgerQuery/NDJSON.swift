@@ -19,6 +19,11 @@ import Foundation
 ///   number (so an export's corrections still name the right events): an export can be
 ///   imported only where its numbers continue the ledger, such as into an empty ledger.
 /// - `recorded`, `streams`, `prev`, `hash`: written by `export`; the ledger assigns them anew.
+///   A line that carries a `hash` must carry all four and `seq`, and its hash must be the
+///   SHA-256 of `prev` and the line's own canonical bytes without `prev` and `hash` (what
+///   `verify` checks in a ledger); consecutive such lines must chain (each `prev` is the hash
+///   of the line before, and event 1's is the genesis hash). So an export that was altered,
+///   cut or reordered after it was written is refused, naming the line.
 public enum NDJSON {
   /// A line that could not be read, naming the line (1-based) and the field.
   public struct LineError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -82,7 +87,35 @@ public enum NDJSON {
       guard let v = seq.integerValue, v >= 1 else { throw fail("seq", "must be a whole number from 1 (the event's number in the export)") }
       exported = SequenceNumber(UInt64(v))
     }
-    return CouncilLedger.Entry(event, effective: effective, actor: actor, source: source, exportedSequence: exported)
+    var entry = CouncilLedger.Entry(event, effective: effective, actor: actor, source: source, exportedSequence: exported)
+    if let hashValue = m["hash"] {
+      guard let hash = hashValue.stringValue.flatMap(EventHash.init(hex:)) else { throw fail("hash", "must be 64 hex digits") }
+      for field in ["prev", "seq", "recorded", "streams"] where m[field] == nil {
+        throw fail(field, "missing: a line with a hash is an export line, which carries seq, recorded, streams, prev and hash")
+      }
+      guard let previous = m["prev"]?.stringValue.flatMap(EventHash.init(hex:)) else { throw fail("prev", "must be 64 hex digits") }
+      var content = m
+      content["prev"] = nil
+      content["hash"] = nil
+      let canonical: [UInt8]
+      do { canonical = try CanonicalValue.object(content).canonicalBytes() } catch { throw fail("hash", "the line cannot be encoded canonically: \(error)") }
+      if EventLog.hash(previous: previous, canonical: canonical) != hash {
+        throw fail("hash", "does not match the line's content: the line was changed after it was exported")
+      }
+      if exported == SequenceNumber(1), previous != .genesis { throw fail("prev", "event 1 of an export must follow the genesis hash (64 zeros)") }
+      entry.exportedLink = (previous, hash)
+    }
+    return entry
+  }
+
+  /// Checks that an export line follows the one before it: its `prev` is that line's `hash`.
+  /// Lines without a hash (written by hand) are not chained. - Returns: The error, or `nil`.
+  public static func chainError(after earlier: CouncilLedger.Entry?, _ entry: CouncilLedger.Entry, number: Int) -> LineError? {
+    guard let link = entry.exportedLink, let before = earlier?.exportedLink else { return nil }
+    if link.previous != before.hash {
+      return LineError(line: number, field: "prev", reason: "is not the hash of the line before: a line of the export was removed, inserted or reordered")
+    }
+    return nil
   }
 
   /// Splits `data` into lines and reads each. Blank lines are skipped.
@@ -99,7 +132,9 @@ public enum NDJSON {
       if line.last == 0x0D { line = line.dropLast() }
       if !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
         sawContent = true
-        out.append(try entry(from: line, number: number, defaultActor: defaultActor))
+        let next = try entry(from: line, number: number, defaultActor: defaultActor)
+        if let error = chainError(after: out.last, next, number: number) { throw error }
+        out.append(next)
       }
       start = end + 1
     }

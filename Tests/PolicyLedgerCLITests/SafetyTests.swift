@@ -30,6 +30,37 @@ struct SafetyTests {
     #expect(try cli(["export", "--ledger", restored]).stdout.split(separator: "\n").count == 96)
   }
 
+  @Test("an export altered, cut or reordered after it was written is refused on import, naming the line")
+  func tamperedExport() throws {
+    let seed = try SeedLedger("tampered-export")
+    let lines = try seed.run(["export"]).stdout.split(separator: "\n").map(String.init)
+    #expect(lines.count == 96)
+    func importing(_ lines: [String], _ label: String) throws -> CLIResult {
+      let file = seed.folder.child(label + ".ndjson")
+      try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file))
+      return try cli(["import", file, "--ledger", seed.folder.child("into-" + label)])
+    }
+    // A name changed, its hash kept.
+    var changed = lines
+    changed[4] = changed[4].replacingOccurrences(of: "\"ja\":\"", with: "\"ja\":\"改")
+    #expect(changed[4] != lines[4])
+    expectFailure(try importing(changed, "changed"), status: 65, mentioning: ["line 5", "field \"hash\"", "changed after it was exported"])
+    // A line taken out, or two swapped: the chain breaks at the next line. (A line taken out also
+    // shifts the numbers; the chain is checked as the file is read, before the numbers.)
+    var cut = lines
+    cut.remove(at: 10)
+    expectFailure(try importing(cut, "cut"), status: 65, mentioning: ["line 11", "field \"prev\"", "removed, inserted or reordered"])
+    var swapped = lines
+    swapped.swapAt(20, 21)
+    expectFailure(try importing(swapped, "swapped"), status: 65, mentioning: ["line 21", "field \"prev\""])
+    // The first line's own prev must be the genesis hash.
+    expectFailure(try importing(Array(lines.dropFirst()), "headless"), status: 65, mentioning: ["line 1"])
+    // Nothing of any of them was recorded.
+    for label in ["changed", "cut", "swapped", "headless"] { #expect(!FileManager.default.fileExists(atPath: seed.folder.child("into-" + label) + "/data.mdb")) }
+    // The untouched export restores.
+    #expect(try importing(lines, "intact").status == 0)
+  }
+
   @Test("a backup is readable by its owner only")
   func backupPermissions() throws {
     let seed = try SeedLedger("backup-mode")
