@@ -22,6 +22,16 @@ extension PolicyLedger {
 
     func run() throws {
       let source = try ledger.openForReading()
+      // A copy inside a ledger folder (its own or another) would be lost or mistaken with it.
+      let target = URL(fileURLWithPath: destination).resolvingSymlinksInPath()
+      var folder = target
+      while folder.path != "/" {
+        if folder.path == URL(fileURLWithPath: ledger.resolvedPath).resolvingSymlinksInPath().path
+            || FileManager.default.fileExists(atPath: folder.path + "/data.mdb") && folder != target {
+          throw Failure(.usage, "\(destination) is inside the ledger folder \(folder.path); back up somewhere else")
+        }
+        folder.deleteLastPathComponent()
+      }
       try Backup.prepare(destination)
       let before = try source.log.head()
       let report: VerificationReport

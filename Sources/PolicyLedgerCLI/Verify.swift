@@ -83,7 +83,8 @@ extension PolicyLedger {
     @OptionGroup var output: FormatOptions
 
     func run() throws {
-      let count = try ledger.withWritableLedger { try $0.rebuildProjections() }
+      // Never creates a ledger: a mistyped path is an error, not a new empty ledger.
+      let count = try ledger.openExistingForWriting().rebuildProjections()
       Report(caption: ["Rebuilt the projections from \(Render.count(Int(count), "event"))."], table: TextTable(["events replayed"], rows: [[Cell(String(count))]]),
              json: .object(["replayed": .integer(count)])).emit(output.format)
     }

@@ -288,7 +288,14 @@ public enum CouncilEvent: Hashable, Sendable {
       throw error
     } catch {
       let sentence = CanonicalDecoder.describe(error)
-      throw CouncilEventError(field: fieldName(in: sentence), reason: sentence)
+      let field = fieldName(in: sentence)
+      // The error names its field on its own; the reason should not say it a second time.
+      var reason = sentence
+      for prefix in ["field \"\(field)\": ", "field \"\(field)\" "] where reason.hasPrefix(prefix) {
+        reason = String(reason.dropFirst(prefix.count))
+        break
+      }
+      throw CouncilEventError(field: field, reason: reason)
     }
   }
 

@@ -1,5 +1,20 @@
 public import PolicyLedgerEventLog
 
+/// A closed vocabulary stored as its raw string (`expert-panel`, `人`). Reading a word that is
+/// not in it fails naming every word it accepts, rather than with `Codable`'s generic message.
+public protocol VocabularyTerm: RawRepresentable, CaseIterable, Codable where RawValue == String {}
+
+extension VocabularyTerm {
+  public init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    guard let value = Self(rawValue: text) else {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                              debugDescription: "\"\(text)\" is not one of: \(Self.allCases.map(\.rawValue).joined(separator: ", "))"))
+    }
+    self = value
+  }
+}
+
 /// A name in Japanese, with an optional English rendering.
 public struct LocalizedName: Codable, Hashable, Sendable, CustomStringConvertible {
   /// The Japanese name as printed (総合科学技術・イノベーション会議).
@@ -11,7 +26,7 @@ public struct LocalizedName: Codable, Hashable, Sendable, CustomStringConvertibl
 }
 
 /// What kind of body (会議体) a body is.
-public enum BodyKind: String, Codable, Sendable, CaseIterable {
+public enum BodyKind: String, VocabularyTerm, Sendable {
   /// A council such as CSTI (会議).
   case council
   /// An expert panel (専門調査会) such as 基本計画専門調査会.
@@ -34,7 +49,7 @@ public enum BodyKind: String, Codable, Sendable, CaseIterable {
 
 /// The kind of a decision or other council action. Raw values are the ledger's codes; the
 /// Japanese terms (諮問, 答申…) are accepted on input by ``init(lenient:)``.
-public enum DecisionKind: String, Codable, Sendable, CaseIterable {
+public enum DecisionKind: String, VocabularyTerm, Sendable {
   /// 諮問: a consultation request (from the Prime Minister to the council).
   case consultation
   /// 報告: a report.
@@ -81,7 +96,7 @@ public enum DecisionKind: String, Codable, Sendable, CaseIterable {
 }
 
 /// A member's role on a body.
-public enum MemberRole: String, Codable, Sendable, CaseIterable {
+public enum MemberRole: String, VocabularyTerm, Sendable {
   /// 会長: the chair.
   case chair
   /// 総合科学技術・イノベーション会議議員: a CSTI executive member (有識者議員).
@@ -114,7 +129,7 @@ public enum MemberRole: String, Codable, Sendable, CaseIterable {
 }
 
 /// The unit of an indicator's values, as the seed prints them.
-public enum IndicatorUnit: String, Codable, Sendable, CaseIterable {
+public enum IndicatorUnit: String, VocabularyTerm, Sendable {
   /// 人: people.
   case people = "人"
   /// %: percent.
@@ -151,7 +166,7 @@ public enum IndicatorUnit: String, Codable, Sendable, CaseIterable {
 }
 
 /// How the slide expresses change from the baseline.
-public enum ChangeTerms: String, Codable, Sendable, CaseIterable {
+public enum ChangeTerms: String, VocabularyTerm, Sendable {
   /// `9.2%増加`: percent, rounded half away from zero to one decimal.
   case percent
   /// `7.3割増加`, `0.1割減少`: tenths (割 = 10%), rounded half away from zero to one decimal.
@@ -221,7 +236,7 @@ public struct PeriodValue: Codable, Hashable, Sendable {
 /// - flags: `atLeast` (以上; every increase target is met when the value reaches it),
 ///   `eventually` (将来的に: no date), `approximate` (約).
 public struct TargetRule: Codable, Hashable, Sendable {
-  public enum Rule: String, Codable, Sendable { case relative, absolute }
+  public enum Rule: String, VocabularyTerm, Sendable { case relative, absolute }
   public var rule: Rule
   /// The factor for a relative target (1.1 for 1割増加).
   public var factor: LedgerDecimal?

@@ -8,7 +8,8 @@ public enum KnowledgeTime: Sendable, Hashable {
   case latest
   /// What had been recorded at or before this moment (UTC).
   case moment(LedgerTimestamp)
-  /// What had been recorded up to and including this event.
+  /// What had been recorded up to and including this event (0: nothing yet). Queries throw
+  /// `LedgerError.noSuchEvent` for an event past the head.
   case through(SequenceNumber)
 }
 
@@ -91,7 +92,10 @@ extension CouncilLedger {
       switch knownAt {
       case .latest: knowledge = UInt64.max - 1
       case .moment(let t): knowledge = try log.sequence(knownAt: t, in: txn)?.rawValue ?? 0
-      case .through(let s): knowledge = s.rawValue
+      case .through(let s):
+        // As known through an event the ledger does not hold is not a question it can answer.
+        guard s.rawValue <= head else { throw LedgerError.noSuchEvent(s) }
+        knowledge = s.rawValue
       }
       return try body(txn, knowledge)
     }

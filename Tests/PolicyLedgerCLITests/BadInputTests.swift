@@ -202,6 +202,22 @@ struct DamageTests {
     #expect(try seed.digest() == digest)
   }
 
+  @Test("mistakes that used to pass: backup into a ledger folder, rebuild of a missing ledger, known-at past the head, an unknown word")
+  func quietMistakes() throws {
+    let seed = try SeedLedger("quiet-mistakes")
+    expectFailure(try seed.run(["backup", seed.path + "/inner"]), status: 64, mentioning: ["inside the ledger folder"])
+    #expect(!FileManager.default.fileExists(atPath: seed.path + "/inner"))
+    let missing = seed.folder.child("typo")
+    expectFailure(try cli(["rebuild", "--ledger", missing]), status: 66, mentioning: ["no ledger at"])
+    #expect(!FileManager.default.fileExists(atPath: missing))
+    expectFailure(try seed.run(["bodies", "--known-at", "seq:97"]), status: 65, mentioning: ["no event 97"])
+    #expect(try seed.run(["bodies", "--known-at", "seq:96"]).status == 0)
+    let line = #"{"type":"body.established","effective":"2020-01-01","payload":{"body":"x","kind":"会議","name":{"ja":"x"}}}"#
+    let word = try seed.run(["record", "--json", line])
+    expectFailure(word, status: 65, mentioning: ["field \"payload.kind\": \"会議\" is not one of: council, expert-panel, working-group, other"])
+    #expect(!word.stderr.contains("field \"kind\""))
+  }
+
   @Test("a failed write to standard output exits 74, not 0; --output refuses devices")
   func unwritableOutput() throws {
     guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
