@@ -35,7 +35,7 @@ extension PolicyLedger {
       }
 
       Console.line("Policy Ledger: a guided tour")
-      Console.line("Imported \(recorded.count) events from \(path) into a temporary ledger.")
+      Console.line("Imported \(Render.count(recorded.count, "event")) from \(path) into a temporary ledger.")
 
       heading(1, "The expert panel's members on 2020-03-26", command: "policy-ledger members basic-plan-panel --as-of 2020-03-26")
       try Members.report(ledger, body: "basic-plan-panel", time: try TimeOptions.parse(["--as-of", "2020-03-26"])).emit(.table)

@@ -40,7 +40,7 @@ extension PolicyLedger {
         .object(["change": .string(c.kind.rawValue), "entity": .string(c.entity.rawValue), "kind": .string(c.entity.kind),
                  "id": .string(c.entity.localID), "details": .strings(c.details)])
       })
-      Report(caption: ["From \(a) to \(b): \(changes.count) entities changed."], table: table, json: json).emit(output.format)
+      Report(caption: ["From \(a) to \(b): \(Render.count(changes.count, "entity", "entities")) changed."], table: table, json: json).emit(output.format)
     }
   }
 }

@@ -66,7 +66,7 @@ extension PolicyLedger {
         sink.abandon()
         throw error
       }
-      if let output { Console.note("Exported \(count) events to \(output).") }
+      if let output { Console.note("Exported \(Render.count(count, "event")) to \(output).") }
     }
   }
 }

@@ -52,7 +52,7 @@ extension PolicyLedger {
       }
       // Validation of a long file can take a while: say so on a terminal.
       let announce = Console.stderrIsTerminal && parsed.entries.count > 5_000
-      if announce { Console.stderr("validating and recording \(parsed.entries.count) events in one transaction…") }
+      if announce { Console.stderr("validating and recording \(Render.count(parsed.entries.count, "event")) in one transaction…") }
       defer { if announce { Console.stderr("\r\u{1B}[K") } }
       let recorded: [RecordedEvent]
       var head: LedgerDigest?
@@ -71,7 +71,7 @@ extension PolicyLedger {
       let last = recorded.last?.sequence.rawValue ?? 0
       let summary = dryRun
         ? "Dry run: all \(recorded.count) events of \(input.name) are valid (they would be events \(first)–\(last)); nothing was written."
-        : "Imported \(recorded.count) events from \(input.name) as events \(first)–\(last) into \(ledger.resolvedPath)."
+        : "Imported \(Render.count(recorded.count, "event")) from \(input.name) as events \(first)–\(last) into \(ledger.resolvedPath)."
       let table = TextTable(["events", "first", "last", "dry run", "head"],
                             rows: [[Cell(String(recorded.count)), Cell(String(first)), Cell(String(last)), Cell(dryRun ? "yes" : "no"), Cell.optional(head?.description)]])
       let json = JSON.fields([

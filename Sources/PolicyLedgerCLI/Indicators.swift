@@ -23,7 +23,7 @@ extension PolicyLedger {
         table.append([Cell.optional(i.group), Cell(i.name.ja), Cell(i.unit.rawValue), Cell.decimal(i.baseline?.value), Cell.decimal(i.reference?.value),
                       Render.targetCell(target, rule: i.target, unit: i.unit), Cell.optional(i.targetPeriod?.description), Cell(i.id)])
       }
-      Report(caption: [try time.caption() + ": \(indicators.count) indicators."], table: table, json: .array(indicators.map(Render.indicator))).emit(output.format)
+      Report(caption: [try time.caption() + ": \(Render.count(indicators.count, "indicator"))."], table: table, json: .array(indicators.map(Render.indicator))).emit(output.format)
     }
   }
 }

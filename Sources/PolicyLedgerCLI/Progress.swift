@@ -32,7 +32,7 @@ extension PolicyLedger {
       }
       let reached = rows.filter { $0.achieved == true }.count
       let known = rows.filter { $0.achieved != nil }.count
-      return Report(caption: [try time.caption() + ": \(rows.count) indicators, \(reached) of \(known) with a latest value have reached their target."],
+      return Report(caption: [try time.caption() + ": \(Render.count(rows.count, "indicator")), \(reached) of \(known) with a latest value have reached their target."],
                     table: table, json: .array(rows.map(Render.progress)))
     }
   }

@@ -106,12 +106,12 @@ extension PolicyLedger {
       for d in differences { table.append([Cell(d.database), Cell(d.key), Cell(d.problem)]) }
       let caption = differences.isEmpty
         ? "The projections equal a fresh replay of \(Render.count(Int(events), "event"))."
-        : "The projections differ from a fresh replay of \(events) events in \(differences.count) places" + (differences.count >= 100 ? " (the first 100 shown)" : "") + "."
+        : "The projections differ from a fresh replay of \(Render.count(Int(events), "event")) in \(Render.count(differences.count, "place"))" + (differences.count >= 100 ? " (the first 100 shown)" : "") + "."
       let json = JSON.object(["consistent": .bool(differences.isEmpty), "events": .integer(events),
                               "differences": .array(differences.map { .object(["database": .string($0.database), "key": .string($0.key), "problem": .string($0.problem)]) })])
       Report(caption: [caption], table: table, json: json, omitsEmptyTable: true).emit(output.format)
       if !differences.isEmpty {
-        Console.error("the projections differ from a fresh replay in \(differences.count) places; run `policy-ledger rebuild`")
+        Console.error("the projections differ from a fresh replay in \(Render.count(differences.count, "place")); run `policy-ledger rebuild`")
         throw ExitCode(Failure.Status.problemFound.rawValue)
       }
     }

@@ -142,7 +142,7 @@ struct DamageTests {
       #expect(try txn.delete(key, in: entities))
     }
     let check = try seed.run(["check"])
-    expectFailure(check, status: 1, mentioning: ["the projections differ from a fresh replay in 1 places", "policy-ledger rebuild"])
+    expectFailure(check, status: 1, mentioning: ["the projections differ from a fresh replay in 1 place;", "policy-ledger rebuild"])
     #expect(tableRows(check.stdout).count == 1)
     #expect(tableRows(check.stdout).first?.contains("missing from the stored projections") == true)
     let json = try seed.run(["check", "--format", "json"])
