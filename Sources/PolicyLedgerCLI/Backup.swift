@@ -21,6 +21,7 @@ extension PolicyLedger {
     @OptionGroup var output: FormatOptions
 
     func run() throws {
+      if destination.trimmingCharacters(in: .whitespaces).isEmpty { throw Failure(.usage, "backup needs a folder path, not an empty string") }
       let source = try ledger.openForReading()
       // A copy inside a ledger folder (its own or another) would be lost or mistaken with it.
       let target = URL(fileURLWithPath: destination).resolvingSymlinksInPath()

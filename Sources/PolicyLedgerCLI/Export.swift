@@ -29,6 +29,7 @@ extension PolicyLedger {
       let ledgerPath = self.ledger.resolvedPath
       let ledger = try self.ledger.openForReading()
       if let output {
+        if output.trimmingCharacters(in: .whitespaces).isEmpty { throw Failure(.usage, "--output needs a file name, not an empty string") }
         // Never write into a ledger folder: an export over data.mdb would destroy the ledger.
         let folder = URL(fileURLWithPath: output).deletingLastPathComponent().resolvingSymlinksInPath().path
         if folder == URL(fileURLWithPath: ledgerPath).resolvingSymlinksInPath().path
@@ -49,7 +50,14 @@ extension PolicyLedger {
       var count = 0
       do {
         if format == .csv { try sink.write(CSV.row(["seq", "recorded", "effective", "type", "actor", "source", "streams", "payload", "hash"])) }
+        // Each event is checked as it is written (its hash, and its link to the one before):
+        // an export of a damaged log would be refused later as "changed after it was exported".
+        var previous = EventHash.genesis
         try ledger.log.forEachEvent { event in
+          guard event.previousHash == previous, EventLog.hash(previous: previous, canonical: event.canonicalBytes) == event.hash else {
+            throw LedgerError.failsVerification(sequence: event.sequence, reason: "its hash or its link to the event before does not match its bytes; the export stops there (an --output file is not written)")
+          }
+          previous = event.hash
           count += 1
           switch format {
           case .ndjson:

@@ -54,7 +54,8 @@ struct Failure: Error, CustomStringConvertible {
       case let .invalidEvent(index, field, reason): return Failure(.dataError, "event \(index + 1), field \"\(field)\": \(reason)")
       case .concurrencyConflict: return Failure(.dataError, error.description)
       case .corruptEvent: return Failure(.ioError, error.description + " (run `policy-ledger verify`)")
-      case .noSuchEvent: return Failure(.dataError, error.description)
+      case .noSuchEvent: return Failure(.usage, error.description)
+      case .failsVerification: return Failure(.problemFound, error.description + " (run `policy-ledger verify` for the report)")
       case .storage(let lmdb): return storage(lmdb)
       }
     case let error as LMDBError:

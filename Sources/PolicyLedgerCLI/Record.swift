@@ -68,6 +68,10 @@ extension PolicyLedger {
       do { parsed = try NDJSON.entry(from: bytes, number: 1, defaultActor: entry.resolvedActor) } catch {
         throw Failure(.dataError, "\(origin)" + (error.field.map { ", field \"\($0)\"" } ?? "") + ": \(error.reason)")
       }
+      // An export line keeps its number and is checked against its chain: that is `import`'s work.
+      if parsed.exportedSequence != nil {
+        throw Failure(.dataError, "\(origin) is an export line (it has seq, recorded, streams, prev and hash); record takes a new event without them, and `policy-ledger import` restores an export")
+      }
       try Recorder.record(parsed.event, effective: parsed.effective, actor: parsed.actor, source: parsed.source,
                           options: entry, ledger: ledger, format: output.format, flags: [:])
     }
@@ -135,7 +139,7 @@ enum Recorder {
       if let amended {
         let head = try ledger.log.head()?.sequence.rawValue ?? 0
         guard amended.rawValue <= head else {
-          throw Failure(.dataError, "\(flags["corrects"] ?? "--event"): there is no event \(amended) to amend (the ledger holds events 1–\(head))")
+          throw Failure(.dataError, "\(flags["corrects"] ?? "--event"): there is no event \(amended) to amend (" + (head == 0 ? "the ledger holds no events" : "the ledger holds events 1–\(head)") + ")")
         }
         let original = try ledger.log.event(amended)
         mainStream = original.streams.first

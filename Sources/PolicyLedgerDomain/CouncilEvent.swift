@@ -379,6 +379,50 @@ public enum CouncilEvent: Hashable, Sendable {
     }
   }
 
+  /// Longest name (`name.ja`, `name.en`) or affiliation, in characters.
+  public static let maximumNameLength = 500
+  /// Longest other text in a payload (a title, a reason, a note, a mandate), in characters.
+  public static let maximumTextLength = 2000
+
+  /// Checks every string of a payload (``payload()``): names and affiliations at most
+  /// ``maximumNameLength`` characters, other text at most ``maximumTextLength``, and no control
+  /// characters (C0, DEL, C1) or bidirectional embedding, override and isolate characters
+  /// (U+202A–U+202E, U+2066–U+2069), which would let a stored name move or reorder what a
+  /// terminal or a spreadsheet shows. (Every state holds its names, so unbounded text would also
+  /// make every later event of the entity cost more.)
+  /// - Returns: The first problem, naming the field by its path (`name.ja`, `affiliations[1]`).
+  public static func textValidationError(in payload: CanonicalValue) -> CouncilEventError? {
+    func disallowed(_ scalar: Unicode.Scalar) -> Bool {
+      switch scalar.value {
+      case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: true
+      default: false
+      }
+    }
+    func check(_ value: CanonicalValue, _ path: String) -> CouncilEventError? {
+      switch value {
+      case .string(let text):
+        let isName = path.hasSuffix("name.ja") || path.hasSuffix("name.en") || path.contains("affiliations[")
+        let limit = isName ? maximumNameLength : maximumTextLength
+        let count = text.count
+        if count > limit { return CouncilEventError(field: path, reason: "at most \(limit) characters (this one has \(count))") }
+        if let bad = text.unicodeScalars.first(where: disallowed) {
+          let code = String(bad.value, radix: 16, uppercase: true)
+          return CouncilEventError(field: path, reason: "cannot hold control or bidirectional-override characters (found U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code))")
+        }
+        return nil
+      case .array(let items):
+        for (i, item) in items.enumerated() { if let e = check(item, "\(path)[\(i)]") { return e } }
+        return nil
+      case .object(let members):
+        for key in members.keys.sorted() { if let e = check(members[key]!, path.isEmpty ? key : "\(path).\(key)") { return e } }
+        return nil
+      case .number, .bool:
+        return nil
+      }
+    }
+    return check(payload, "")
+  }
+
   /// Every id the payload names, with the field it is in, checked against the id grammar.
   public func idValidationError() -> CouncilEventError? {
     var ids: [(String, String)] = []

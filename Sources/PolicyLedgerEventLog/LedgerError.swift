@@ -16,6 +16,9 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
   case corruptEvent(sequence: SequenceNumber, reason: String)
   /// An event with that sequence number does not exist.
   case noSuchEvent(SequenceNumber)
+  /// The hash chain fails verification at `sequence` (``EventLog/verify(extending:)``), so an
+  /// operation that must start from a sound log (a replay, an export) refused to go on.
+  case failsVerification(sequence: SequenceNumber, reason: String)
   /// A storage-level failure, with LMDB's code.
   case storage(LMDBError)
 
@@ -35,6 +38,8 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
       return "event \(sequence) is damaged: \(reason)"
     case let .noSuchEvent(sequence):
       return "there is no event \(sequence)"
+    case let .failsVerification(sequence, reason):
+      return "the log fails verification at event \(sequence): \(reason)"
     case let .storage(error):
       return "storage error: \(error)"
     }

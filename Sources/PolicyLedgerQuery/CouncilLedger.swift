@@ -138,6 +138,9 @@ public final class CouncilLedger: Sendable {
       do { payload = try event.payload() } catch {
         throw ProjectionError.invalid(index: index, field: "payload", reason: "\(error)")
       }
+      if let error = CouncilEvent.textValidationError(in: payload) {
+        throw ProjectionError.invalid(index: index, field: "payload." + error.field, reason: error.reason)
+      }
       typed.append(event)
       proposed.append(ProposedEvent(type: event.typeName, schemaVersion: event.schemaVersion, streams: streams,
                                     effective: entry.effective, actor: entry.actor, source: entry.source, payload: payload))
@@ -193,7 +196,9 @@ public final class CouncilLedger: Sendable {
 
   private func amendedEvent(_ target: SequenceNumber, index: Int, field: String, head: UInt64, earlier: [ProposedEvent]) throws -> (streams: [StreamID], type: String, schemaVersion: Int) {
     if target.rawValue == 0 || target.rawValue > head + UInt64(earlier.count) {
-      throw ProjectionError.invalid(index: index, field: field, reason: "there is no event \(target) to amend (the ledger holds events 1–\(head))")
+      let known = head + UInt64(earlier.count)
+      let holds = known == 0 ? "there are no events before it" : "the ledger and the events before it in this batch are events 1–\(known)"
+      throw ProjectionError.invalid(index: index, field: field, reason: "there is no event \(target) to amend (\(holds))")
     }
     if target.rawValue > head {
       let e = earlier[Int(target.rawValue - head - 1)]
@@ -217,17 +222,17 @@ public final class CouncilLedger: Sendable {
   /// rebuilt from a log whose hash chain fails, which would make altered events look
   /// consistent.
   /// - Returns: The number of events replayed.
-  /// - Throws: `LedgerError.corruptEvent` naming the first event that fails verification.
+  /// - Throws: `LedgerError.failsVerification` naming the first event that fails verification.
   @discardableResult
   public func rebuildProjections(pageSize: Int = 100_000) throws -> UInt64 {
     try requireVerifiedLog()
     return try replay(into: live, pageSize: pageSize)
   }
 
-  /// Throws `LedgerError.corruptEvent` when the hash chain does not verify.
+  /// Throws `LedgerError.failsVerification` when the hash chain does not verify.
   private func requireVerifiedLog() throws {
     if let failure = try log.verify().failure {
-      throw LedgerError.corruptEvent(sequence: failure.sequence, reason: "the log fails verification (\(failure.reason)), so the projections are not replayed from it")
+      throw LedgerError.failsVerification(sequence: failure.sequence, reason: failure.reason + "; the projections are not replayed from it")
     }
   }
 
@@ -276,7 +281,7 @@ public final class CouncilLedger: Sendable {
   /// with the stored projections. The scratch databases are emptied afterwards.
   /// The log is verified first, as for a rebuild.
   /// - Returns: The differences (empty when the projections equal a fresh replay).
-  /// - Throws: `LedgerError.corruptEvent` when the hash chain does not verify.
+  /// - Throws: `LedgerError.failsVerification` when the hash chain does not verify.
   public func checkProjections() throws -> [ProjectionDifference] {
     try requireVerifiedLog()
     let scratch = try log.environment.write { txn in try ProjectionSet.open(prefix: "check.", in: txn) }

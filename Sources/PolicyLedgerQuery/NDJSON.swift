@@ -15,15 +15,17 @@ import Foundation
 /// - `actor` (optional): defaults to the importing user.
 /// - `source` (optional): the document or slide.
 /// - `schema` (optional): the payload's schema version; default the current one.
-/// - `seq`: written by `export`. An event read with a `seq` must be recorded under that same
-///   number (so an export's corrections still name the right events): an export can be
-///   imported only where its numbers continue the ledger, such as into an empty ledger.
-/// - `recorded`, `streams`, `prev`, `hash`: written by `export`; the ledger assigns them anew.
-///   A line that carries a `hash` must carry all four and `seq`, and its hash must be the
+/// - `seq`, `recorded`, `streams`, `prev`, `hash`: written by `export`, all five or none. An
+///   event read with a `seq` must be recorded under that same number (so an export's
+///   corrections still name the right events): an export can be imported only where its
+///   numbers continue the ledger, such as into an empty ledger. The ledger assigns `recorded`,
+///   `streams`, `prev` and `hash` anew. An export line's hash must be the
 ///   SHA-256 of `prev` and the line's own canonical bytes without `prev` and `hash` (what
 ///   `verify` checks in a ledger); consecutive such lines must chain (each `prev` is the hash
-///   of the line before, and event 1's is the genesis hash). So an export that was altered,
-///   cut or reordered after it was written is refused, naming the line.
+///   of the line before, and event 1's is the genesis hash). So an export whose lines were
+///   altered, removed, inserted or reordered after it was written is refused, naming the line.
+///   Lines cut from the end leave a shorter valid export: compare its last line's `seq` and
+///   `hash` with the source's digest at export time.
 public enum NDJSON {
   /// A line that could not be read, naming the line (1-based) and the field.
   public struct LineError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -88,11 +90,14 @@ public enum NDJSON {
       exported = SequenceNumber(UInt64(v))
     }
     var entry = CouncilLedger.Entry(event, effective: effective, actor: actor, source: source, exportedSequence: exported)
-    if let hashValue = m["hash"] {
-      guard let hash = hashValue.stringValue.flatMap(EventHash.init(hex:)) else { throw fail("hash", "must be 64 hex digits") }
-      for field in ["prev", "seq", "recorded", "streams"] where m[field] == nil {
-        throw fail(field, "missing: a line with a hash is an export line, which carries seq, recorded, streams, prev and hash")
+    // An export line carries all five export fields, and its hash is checked: a line with some of
+    // them (its hash deleted to get an edit through) is refused.
+    let exportFields = ["seq", "recorded", "streams", "prev", "hash"]
+    if let present = exportFields.first(where: { m[$0] != nil }) {
+      for field in exportFields where m[field] == nil {
+        throw fail(field, "missing: a line with \"\(present)\" is an export line, which carries seq, recorded, streams, prev and hash, and is checked against its hash; a new event has none of them")
       }
+      guard let hash = m["hash"]?.stringValue.flatMap(EventHash.init(hex:)) else { throw fail("hash", "must be 64 hex digits") }
       guard let previous = m["prev"]?.stringValue.flatMap(EventHash.init(hex:)) else { throw fail("prev", "must be 64 hex digits") }
       var content = m
       content["prev"] = nil
@@ -108,14 +113,20 @@ public enum NDJSON {
     return entry
   }
 
-  /// Checks that an export line follows the one before it: its `prev` is that line's `hash`.
-  /// Lines without a hash (written by hand) are not chained. - Returns: The error, or `nil`.
+  /// Checks that an export line follows the one before it (its `prev` is that line's `hash`),
+  /// and that export lines and new events are not mixed in one input. - Returns: The error, or `nil`.
   public static func chainError(after earlier: CouncilLedger.Entry?, _ entry: CouncilLedger.Entry, number: Int) -> LineError? {
-    guard let link = entry.exportedLink, let before = earlier?.exportedLink else { return nil }
-    if link.previous != before.hash {
-      return LineError(line: number, field: "prev", reason: "is not the hash of the line before: a line of the export was removed, inserted or reordered")
+    guard let earlier else { return nil }
+    switch (earlier.exportedLink, entry.exportedLink) {
+    case (nil, nil): return nil
+    case (_?, nil), (nil, _?):
+      return LineError(line: number, field: nil, reason: "an input is either an export (every line with seq, recorded, streams, prev and hash) or new events (none of them), not both")
+    case let (before?, link?):
+      if link.previous != before.hash {
+        return LineError(line: number, field: "prev", reason: "is not the hash of the line before: a line of the export was removed, inserted or reordered")
+      }
+      return nil
     }
-    return nil
   }
 
   /// Splits `data` into lines and reads each. Blank lines are skipped.

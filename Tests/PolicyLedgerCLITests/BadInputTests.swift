@@ -176,8 +176,11 @@ struct DamageTests {
     #expect(try seed.run(["verify", "--digest", digest]).status == 1)
     // Nothing replays or copies a log that fails verification: a rebuild would make the altered
     // event look consistent, and a backup would look like a good ledger.
-    expectFailure(try seed.run(["check"]), status: 74, mentioning: ["event 5", "fails verification"])
-    expectFailure(try seed.run(["rebuild"]), status: 74, mentioning: ["event 5", "fails verification"])
+    expectFailure(try seed.run(["check"]), status: 1, mentioning: ["fails verification at event 5"])
+    expectFailure(try seed.run(["rebuild"]), status: 1, mentioning: ["fails verification at event 5"])
+    let exported = seed.folder.child("damaged.ndjson")
+    expectFailure(try seed.run(["export", "--output", exported]), status: 1, mentioning: ["fails verification at event 5", "export stops"])
+    #expect(!FileManager.default.fileExists(atPath: exported))
     let backup = seed.folder.child("backup")
     expectFailure(try seed.run(["backup", backup]), status: 74, mentioning: ["does not verify", "no backup was made"])
     #expect(!FileManager.default.fileExists(atPath: backup + "/data.mdb"))
@@ -210,12 +213,31 @@ struct DamageTests {
     let missing = seed.folder.child("typo")
     expectFailure(try cli(["rebuild", "--ledger", missing]), status: 66, mentioning: ["no ledger at"])
     #expect(!FileManager.default.fileExists(atPath: missing))
-    expectFailure(try seed.run(["bodies", "--known-at", "seq:97"]), status: 65, mentioning: ["no event 97"])
+    expectFailure(try seed.run(["bodies", "--known-at", "seq:97"]), status: 64, mentioning: ["no event 97"])
     #expect(try seed.run(["bodies", "--known-at", "seq:96"]).status == 0)
     let line = #"{"type":"body.established","effective":"2020-01-01","payload":{"body":"x","kind":"会議","name":{"ja":"x"}}}"#
     let word = try seed.run(["record", "--json", line])
     expectFailure(word, status: 65, mentioning: ["field \"payload.kind\": \"会議\" is not one of: council, expert-panel, working-group, other"])
     #expect(!word.stderr.contains("field \"kind\""))
+  }
+
+  @Test("names refuse control and bidirectional-override characters and unbounded length")
+  func unsafeText() throws {
+    let seed = try SeedLedger("unsafe-text")
+    let digest = try seed.digest()
+    func appoint(_ name: String, affiliation: String = "東京大学") throws -> CLIResult {
+      try seed.run(["record", "member-appointed", "--body", "csti", "--person", "p-x", "--name-ja", name, "--role", "member",
+                    "--affiliation", affiliation, "--effective", "2021-04-01"])
+    }
+    expectFailure(try appoint("A\u{1B}[31mRED"), status: 65, mentioning: ["name.ja", "U+001B"])
+    expectFailure(try appoint("\u{202E}abc"), status: 65, mentioning: ["name.ja", "U+202E"])
+    expectFailure(try appoint(String(repeating: "名", count: 501)), status: 65, mentioning: ["name.ja", "at most 500 characters"])
+    expectFailure(try appoint("山田", affiliation: "l1\nl2"), status: 65, mentioning: ["affiliations[0]", "U+000A"])
+    let line = #"{"type":"body.established","effective":"2020-01-01","payload":{"body":"x","kind":"council","name":{"ja":"a\u0000b"}}}"#
+    expectFailure(try seed.run(["record", "--json", line]), status: 65, mentioning: ["name.ja", "U+0000"])
+    #expect(try seed.digest() == digest)
+    // Ordinary Japanese, emoji and a variation sequence are fine.
+    #expect(try appoint("葛\u{E0100}飾 太郎👍🏽").status == 0)
   }
 
   @Test("a failed write to standard output exits 74, not 0; --output refuses devices")

@@ -53,10 +53,23 @@ struct SafetyTests {
     var swapped = lines
     swapped.swapAt(20, 21)
     expectFailure(try importing(swapped, "swapped"), status: 65, mentioning: ["line 21", "field \"prev\""])
+    // A line whose hash (or hash and prev) was deleted to get an edit through.
+    for fields in [["hash"], ["hash", "prev"]] {
+      var stripped = lines
+      var object = try #require(try JSONSerialization.jsonObject(with: Data(stripped[30].utf8)) as? [String: Any])
+      for field in fields { object[field] = nil }
+      stripped[30] = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+      expectFailure(try importing(stripped, "stripped-" + fields.joined()), status: 65, mentioning: ["line 31", "export line"])
+    }
+    // Export lines and new events mixed in one input.
+    let newEvent = #"{"type":"body.renamed","effective":"2030","payload":{"body":"csti","name":{"ja":"新しい名前"}}}"#
+    expectFailure(try importing(lines + [newEvent], "mixed"), status: 65, mentioning: ["line 97", "not both"])
+    // record --json does not take an export line.
+    expectFailure(try cli(["record", "--json", lines[0], "--ledger", seed.folder.child("into-record")]), status: 65, mentioning: ["export line", "import"])
     // The first line's own prev must be the genesis hash.
     expectFailure(try importing(Array(lines.dropFirst()), "headless"), status: 65, mentioning: ["line 1"])
     // Nothing of any of them was recorded.
-    for label in ["changed", "cut", "swapped", "headless"] { #expect(!FileManager.default.fileExists(atPath: seed.folder.child("into-" + label) + "/data.mdb")) }
+    for label in ["changed", "cut", "swapped", "headless", "stripped-hash", "stripped-hashprev", "mixed", "record"] { #expect(!FileManager.default.fileExists(atPath: seed.folder.child("into-" + label) + "/data.mdb")) }
     // The untouched export restores.
     #expect(try importing(lines, "intact").status == 0)
   }

@@ -172,7 +172,7 @@ struct BitemporalTests {
     #expect(throws: ProjectionError.invalid(index: 0, field: "unit", reason: "indicator \"young\" is measured in 人, not %")) {
       try ledger.record([.init(.indicatorObserved(.init(indicator: "young", value: LedgerDecimal("1")!, unit: .percent)), effective: .year(2020)!, actor: actor)])
     }
-    #expect(throws: ProjectionError.invalid(index: 0, field: "retracts", reason: "there is no event 999 to amend (the ledger holds events 1–3)")) {
+    #expect(throws: ProjectionError.invalid(index: 0, field: "retracts", reason: "there is no event 999 to amend (the ledger and the events before it in this batch are events 1–3)")) {
       try ledger.record([.init(.eventRetracted(.init(retracts: SequenceNumber(999), reason: "x")), effective: .year(2020)!, actor: actor)])
     }
     #expect(try ledger.log.head() == head)
