@@ -33,6 +33,7 @@ extension PolicyLedger {
         }
         folder.deleteLastPathComponent()
       }
+      let existed = FileManager.default.fileExists(atPath: destination)
       try Backup.prepare(destination)
       let before = try source.log.head()
       let report: VerificationReport
@@ -53,6 +54,7 @@ extension PolicyLedger {
         // A partial or failed copy (a full disk, a source that fails verification) must not be
         // left looking like a ledger.
         for file in ["data.mdb", "lock.mdb"] { try? FileManager.default.removeItem(atPath: destination + "/" + file) }
+        if !existed { try? FileManager.default.removeItem(atPath: destination) }
         throw error
       }
       let copied = report.head
