@@ -403,9 +403,11 @@ public enum CouncilEvent: Hashable, Sendable {
       case .string(let text):
         let isName = path.hasSuffix("name.ja") || path.hasSuffix("name.en") || path.contains("affiliations[")
         let limit = isName ? maximumNameLength : maximumTextLength
-        let count = text.count
-        if count > limit { return CouncilEventError(field: path, reason: "at most \(limit) characters (this one has \(count))") }
-        if let bad = text.unicodeScalars.first(where: disallowed) {
+        // A character takes at least one byte: only long text needs counting.
+        if text.utf8.count > limit, case let count = text.count, count > limit {
+          return CouncilEventError(field: path, reason: "at most \(limit) characters (this one has \(count))")
+        }
+        if text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }), let bad = text.unicodeScalars.first(where: disallowed) {
           let code = String(bad.value, radix: 16, uppercase: true)
           return CouncilEventError(field: path, reason: "cannot hold control or bidirectional-override characters (found U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code))")
         }
