@@ -109,6 +109,22 @@ public final class RawLMDB {
   /// pages, overflow pages and the bytes the entries themselves hold. The environment must not
   /// be open elsewhere in this process.
   public static func databaseStatistics(path: String) throws -> [DatabaseStatistics] {
+    try readOnly(path) { txn, names in
+      try names.map { name, dbi in
+        var st = MDB_stat()
+        try check(mdb_stat(txn, dbi, &st), "mdb_stat \(name)")
+        var payload = 0
+        try scan(txn, dbi) { k, v in payload += k.count + v.count }
+        return DatabaseStatistics(name: name, entries: st.ms_entries,
+                                  bytes: (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * Int(st.ms_psize),
+                                  overflowPages: st.ms_overflow_pages, pageSize: Int(st.ms_psize), payloadBytes: payload)
+      }
+    }
+  }
+
+  /// Opens the environment at `path` read-only and runs `body` in one read transaction with
+  /// every named database (name, handle). The environment must not be open elsewhere in this process.
+  static func readOnly<R>(_ path: String, _ body: (OpaquePointer, [(name: String, dbi: MDB_dbi)]) throws -> R) throws -> R {
     var e: OpaquePointer?
     try check(mdb_env_create(&e), "mdb_env_create")
     defer { mdb_env_close(e) }
@@ -117,44 +133,32 @@ public final class RawLMDB {
     var txn: OpaquePointer?
     try check(mdb_txn_begin(e, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin")
     defer { mdb_txn_abort(txn) }
-    func names(_ dbi: MDB_dbi) throws -> [String] {
-      var out: [String] = []
-      var cursor: OpaquePointer?
-      try check(mdb_cursor_open(txn, dbi, &cursor), "mdb_cursor_open")
-      defer { mdb_cursor_close(cursor) }
-      var k = MDB_val()
-      var v = MDB_val()
-      var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-      while rc == MDB_SUCCESS {
-        out.append(String(decoding: UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), as: UTF8.self))
-        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
-      }
-      return out
-    }
     var main: MDB_dbi = 0
     try check(mdb_dbi_open(txn, nil, 0, &main), "mdb_dbi_open main")
-    var out: [DatabaseStatistics] = []
-    for name in try names(main) {
+    var names: [String] = []
+    try scan(txn!, main) { k, _ in names.append(String(decoding: k, as: UTF8.self)) }
+    var databases: [(name: String, dbi: MDB_dbi)] = []
+    for name in names {
       var dbi: MDB_dbi = 0
       guard mdb_dbi_open(txn, name, 0, &dbi) == MDB_SUCCESS else { continue }
-      var st = MDB_stat()
-      try check(mdb_stat(txn, dbi, &st), "mdb_stat \(name)")
-      var payload = 0
-      var cursor: OpaquePointer?
-      try check(mdb_cursor_open(txn, dbi, &cursor), "mdb_cursor_open")
-      var k = MDB_val()
-      var v = MDB_val()
-      var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-      while rc == MDB_SUCCESS {
-        payload += k.mv_size + v.mv_size
-        rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
-      }
-      mdb_cursor_close(cursor)
-      out.append(DatabaseStatistics(name: name, entries: st.ms_entries,
-                                    bytes: (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * Int(st.ms_psize),
-                                    overflowPages: st.ms_overflow_pages, pageSize: Int(st.ms_psize), payloadBytes: payload))
+      databases.append((name, dbi))
     }
-    return out
+    return try body(txn!, databases)
+  }
+
+  /// Every key and value of one database, in key order.
+  static func scan(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws {
+    var cursor: OpaquePointer?
+    try check(mdb_cursor_open(txn, dbi, &cursor), "mdb_cursor_open")
+    defer { mdb_cursor_close(cursor) }
+    var k = MDB_val()
+    var v = MDB_val()
+    var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+    while rc == MDB_SUCCESS {
+      try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+      rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+    }
+    if rc != MDB_NOTFOUND { throw RawLMDBError(code: rc, operation: "mdb_cursor_get") }
   }
 }
 
@@ -176,36 +180,11 @@ extension RawLMDB {
   public static func copyRows(from source: String, to destination: String, transactions: Int, mapSize: Int) throws -> RowCopy {
     // Read everything first, so that only the writes are timed.
     var rows: [(db: Int, key: [UInt8], value: [UInt8])] = []
-    var names: [String] = []
-    do {
-      var e: OpaquePointer?
-      try check(mdb_env_create(&e), "mdb_env_create")
-      defer { mdb_env_close(e) }
-      try check(mdb_env_set_maxdbs(e, 64), "mdb_env_set_maxdbs")
-      try check(mdb_env_open(e, source, UInt32(MDB_NOTLS | MDB_RDONLY), 0o600), "mdb_env_open \(source)")
-      var txn: OpaquePointer?
-      try check(mdb_txn_begin(e, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin")
-      defer { mdb_txn_abort(txn) }
-      func scan(_ dbi: MDB_dbi, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws {
-        var cursor: OpaquePointer?
-        try check(mdb_cursor_open(txn, dbi, &cursor), "mdb_cursor_open")
-        defer { mdb_cursor_close(cursor) }
-        var k = MDB_val()
-        var v = MDB_val()
-        var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-        while rc == MDB_SUCCESS {
-          body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-          rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
-        }
+    let names = try readOnly(source) { txn, databases in
+      for (index, database) in databases.enumerated() {
+        try scan(txn, database.dbi) { k, v in rows.append((index, Array(k), Array(v))) }
       }
-      var main: MDB_dbi = 0
-      try check(mdb_dbi_open(txn, nil, 0, &main), "mdb_dbi_open main")
-      try scan(main) { k, _ in names.append(String(decoding: k, as: UTF8.self)) }
-      for (index, name) in names.enumerated() {
-        var dbi: MDB_dbi = 0
-        try check(mdb_dbi_open(txn, name, 0, &dbi), "mdb_dbi_open \(name)")
-        try scan(dbi) { k, v in rows.append((index, Array(k), Array(v))) }
-      }
+      return databases.map(\.name)
     }
     try? FileManager.default.removeItem(atPath: destination)
     try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
