@@ -95,6 +95,9 @@ struct Failure: Error, CustomStringConvertible {
       return Failure(.ioError, "the disk holding \(place) is full (\(error.operation) failed with ENOSPC); nothing was written")
     case ENOENT:
       return Failure(.noInput, "no ledger at \(place) (\(error.operation) failed with ENOENT)")
+    case _ where ["MDB_CORRUPTED", "MDB_PAGE_NOTFOUND"].contains(error.codeName):
+      // LMDB keeps no page checksums: damage shows up as a page it cannot follow.
+      return Failure(.ioError, "storage error: \(error.description); a page of \(place) is damaged. If `policy-ledger verify` passes, the damage is only in the projections, and `export --output FILE` then `import FILE` into a new folder restores the ledger (with new recorded-at times and hashes); otherwise restore the ledger from a backup")
     default:
       return Failure(.ioError, "storage error: \(error.description)")
     }

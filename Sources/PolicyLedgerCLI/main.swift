@@ -1,4 +1,5 @@
 import Foundation
+import PolicyLedgerStorage
 
 // The `policy-ledger` executable: parse the command line, run the command, exit with a
 // documented status (see PolicyLedger.swift).
@@ -25,4 +26,7 @@ while let first = arguments.first, first.hasPrefix("--ledger") {
   }
   setenv(LedgerOptions.environmentVariable, value, 1)
 }
+// A damaged page in a ledger file ends the command with one `error:` line and status 74 (I/O
+// error), not LMDB's abort() and a crash report.
+LMDBDamage.exitStatus = 74
 PolicyLedger.runAndExit(arguments)

@@ -100,6 +100,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
     try check(mdb_env_create(&env), "mdb_env_create")
     guard let env else { preconditionFailure("mdb_env_create returned no handle") }
     do {
+      // A failed LMDB assertion (a damaged page) is reported before LMDB aborts (LMDBDamage).
+      _ = mdb_env_set_assert(env, lmdbAssertionFailed)
       try check(mdb_env_set_maxdbs(env, options.maximumDatabases), "mdb_env_set_maxdbs")
       try check(mdb_env_set_maxreaders(env, options.maximumReaders), "mdb_env_set_maxreaders")
       try check(mdb_env_set_mapsize(env, options.initialMapSize), "mdb_env_set_mapsize")
@@ -313,4 +315,29 @@ final class ReadWriteLock: @unchecked Sendable {
   func unlockShared() { pthread_rwlock_unlock(lock) }
   func lockExclusive() { pthread_rwlock_wrlock(lock) }
   func unlockExclusive() { pthread_rwlock_unlock(lock) }
+}
+
+/// What happens when LMDB meets a page it cannot follow.
+///
+/// LMDB keeps no page checksums; in a damaged file it usually fails an internal assertion
+/// (`mdb.c: Assertion 'IS_LEAF(mp)' failed in mdb_cursor_next()`) and calls `abort()`, a crash
+/// with no word about the cause. Every environment gets an assertion callback that, when
+/// ``exitStatus`` is set (the command-line tool sets it), writes one `error:` line naming the
+/// file and LMDB's message to standard error and ends the process with that status instead.
+/// The file is left as it was: the process was reading, or its write transaction is abandoned
+/// as by any crash. Library callers that leave it `nil` keep LMDB's `abort()`.
+public enum LMDBDamage {
+  /// The exit status after a damaged page, or `nil` for LMDB's own `abort()`.
+  nonisolated(unsafe) public static var exitStatus: Int32?
+}
+
+private func lmdbAssertionFailed(_ env: OpaquePointer?, _ message: UnsafePointer<CChar>?) {
+  guard let status = LMDBDamage.exitStatus else { return }
+  var path: UnsafePointer<CChar>?
+  if let env { _ = mdb_env_get_path(env, &path) }
+  let folder = path.map { String(cString: $0) } ?? "the ledger"
+  let detail = message.map { String(cString: $0) } ?? "an internal check failed"
+  let line = "error: \(folder) is damaged: LMDB met a page it cannot follow (\(detail)); restore the ledger from a backup (`policy-ledger backup` makes verified copies)\n"
+  _ = line.withCString { write(2, $0, strlen($0)) }
+  _exit(status)
 }

@@ -186,6 +186,34 @@ struct DamageTests {
     #expect(!FileManager.default.fileExists(atPath: backup))
   }
 
+  @Test("a zeroed page anywhere in data.mdb: verify reports it (exit 1 or 74, one error line), never a crash")
+  func zeroedPages() throws {
+    let seed = try SeedLedger("zeroed-pages")
+    let original = try Data(contentsOf: URL(fileURLWithPath: seed.path + "/data.mdb"))
+    let pageSize = 4096
+    var damageReports = 0
+    // Pages 0 and 1 are LMDB's meta pages (refused at open); every other page is tried.
+    for page in 2..<(original.count / pageSize) {
+      let copy = seed.folder.child("page-\(page)")
+      try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+      var bytes = original
+      bytes.replaceSubrange((page * pageSize)..<((page + 1) * pageSize), with: Data(count: pageSize))
+      try bytes.write(to: URL(fileURLWithPath: copy + "/data.mdb"))
+      let result = try cli(["verify", "--ledger", copy])
+      #expect([0, 1, 74].contains(result.status), "page \(page): \(result)")
+      for bad in ["Fatal error", "Stack dump", "crashed", "Backtracing", "Segmentation"] {
+        #expect(!result.stderr.contains(bad), "page \(page): \(result.stderr)")
+      }
+      if result.status == 74 {
+        expectFailure(result, status: 74, mentioning: ["is damaged", "restore the ledger from a backup"])
+        damageReports += 1
+      }
+      try FileManager.default.removeItem(atPath: copy)
+    }
+    // Some pages (the events database's branch pages) are ones LMDB cannot follow at all.
+    #expect(damageReports > 0)
+  }
+
   @Test("record --json with an id the grammar refuses exits 65 naming the field, and records nothing")
   func recordJSONBadIDs() throws {
     let seed = try SeedLedger("json-bad-ids")
