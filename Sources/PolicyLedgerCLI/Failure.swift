@@ -66,6 +66,7 @@ struct Failure: Error, CustomStringConvertible {
       case .incomplete, .rebuilding: return Failure(.ioError, error.description)
       case .noSuchEntity(let what): return Failure(.usage, "there is no \(what)")
       case .unknownEntityKind: return Failure(.software, "internal error: \(error.description)")
+      case .damagedSnapshot: return Failure(.ioError, error.description)
       case .wouldInvalidate: return Failure(.dataError, error.description)
       }
     case let error as NDJSON.LineError:

@@ -166,6 +166,9 @@ public enum ProjectionError: Error, CustomStringConvertible, Sendable, Equatable
   /// No entity with that id.
   case noSuchEntity(String)
   case unknownEntityKind(String)
+  /// A stored snapshot row of `entity` is not a state (its bytes were damaged): the projections
+  /// need a rebuild (the log itself is checked by `verify`).
+  case damagedSnapshot(entity: String, reason: String)
   /// A backdated event, correction or retraction would leave a later event inconsistent.
   case wouldInvalidate(sequence: SequenceNumber, type: String, reason: String)
 
@@ -176,6 +179,7 @@ public enum ProjectionError: Error, CustomStringConvertible, Sendable, Equatable
     case let .rebuilding(since, through, head): "the projections are being rebuilt (started \(since), \(through) of \(head) events replayed): retry when the rebuild finishes, or run `policy-ledger rebuild` again if it was interrupted"
     case let .noSuchEntity(id): "no entity \(id)"
     case let .unknownEntityKind(kind): "unknown entity kind \"\(kind)\""
+    case let .damagedSnapshot(entity, reason): "a stored state of \(entity) is damaged (\(reason)): run `policy-ledger verify`, then `policy-ledger rebuild` to replay the projections from the log"
     case let .wouldInvalidate(sequence, type, reason): "it would leave event \(sequence) (\(type)) inconsistent: \(reason)"
     }
   }

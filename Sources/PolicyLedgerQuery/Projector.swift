@@ -69,10 +69,10 @@ final class StateCache {
   private var states: [[UInt8]: EntityState] = [:]
   static let capacity = 50_000
 
-  func state(for key: [UInt8], kind: String, bytes: ArraySlice<UInt8>) throws -> EntityState? {
+  func state(for key: [UInt8], entity: StreamID, bytes: ArraySlice<UInt8>) throws -> EntityState? {
     if bytes.isEmpty { return nil }
     if let hit = states[key] { return hit }
-    let decoded = try EntityState.decode(kind: kind, bytes: bytes)
+    let decoded = try Projector.decodeRow(of: entity, bytes)
     remember(decoded, for: key)
     return decoded
   }
@@ -105,12 +105,20 @@ struct Projector {
       while let e = entry, e.key.starts(with: prefix) {
         let row = SnapshotRow(key: e.key, value: e.value, prefixLength: prefix.count)
         if row.isVisible(knownThrough: knownThrough) {
-          if let cache { return try cache.state(for: row.key, kind: entity.kind, bytes: row.stateBytes) }
-          return row.stateBytes.isEmpty ? nil : try EntityState.decode(kind: entity.kind, bytes: row.stateBytes)
+          if let cache { return try cache.state(for: row.key, entity: entity, bytes: row.stateBytes) }
+          return row.stateBytes.isEmpty ? nil : try Projector.decodeRow(of: entity, row.stateBytes)
         }
         entry = try c.previous()
       }
       return nil
+    }
+  }
+
+  /// A snapshot row's state; bytes that are not one (a damaged page) throw
+  /// ``ProjectionError/damagedSnapshot(entity:reason:)``, which a rebuild repairs.
+  static func decodeRow(of entity: StreamID, _ bytes: ArraySlice<UInt8>) throws -> EntityState {
+    do { return try EntityState.decode(kind: entity.kind, bytes: bytes) } catch let error as ProjectionError { throw error } catch {
+      throw ProjectionError.damagedSnapshot(entity: entity.rawValue, reason: "\(error)")
     }
   }
 
@@ -245,7 +253,7 @@ struct Projector {
       while let e = entry, e.key.starts(with: prefix) {
         let row = SnapshotRow(key: e.key, value: e.value, prefixLength: prefix.count)
         if row.knownTo == SnapshotKey.current {
-          prior = try cache.state(for: row.key, kind: entity.kind, bytes: row.stateBytes)
+          prior = try cache.state(for: row.key, entity: entity, bytes: row.stateBytes)
           break
         }
         entry = try c.previous()

@@ -150,6 +150,23 @@ struct DamageTests {
     #expect(try json.object()["consistent"] as? Bool == false)
     #expect(try seed.run(["rebuild"]).status == 0)
     #expect(try seed.run(["check"]).status == 0)
+    // A snapshot row whose bytes were damaged: reads say so and point to rebuild, which repairs it.
+    try damage(seed.path) { txn in
+      let snapshots = try #require(try txn.database(named: "proj.snapshots", create: false))
+      let prefix = Array("body:csti".utf8) + [0]
+      let (key, value) = try #require(try txn.withCursor(snapshots) { c -> ([UInt8], [UInt8])? in
+        var entry = try c.seek(atLeast: prefix)
+        var last: ([UInt8], [UInt8])?
+        while let e = entry, e.key.starts(with: prefix) { last = (e.key, e.value); entry = try c.next() }
+        return last
+      })
+      var broken = value
+      broken[broken.count / 2] = 0xFF
+      try txn.put(broken, for: key, in: snapshots)
+    }
+    expectFailure(try seed.run(["bodies"]), status: 74, mentioning: ["a stored state of body:csti is damaged", "policy-ledger rebuild"])
+    #expect(try seed.run(["rebuild"]).status == 0)
+    #expect(try seed.run(["bodies"]).status == 0)
   }
 
   @Test("verify exits 1 naming the first event whose bytes were changed")
