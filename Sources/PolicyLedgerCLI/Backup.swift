@@ -33,12 +33,19 @@ extension PolicyLedger {
         }
         folder.deleteLastPathComponent()
       }
+      // The source is verified first: a damaged ledger is reported as itself, before any copy.
+      if let failure = try source.log.verify().failure {
+        throw LedgerError.failsVerification(sequence: failure.sequence, reason: failure.reason + "; no backup was made")
+      }
       let existed = FileManager.default.fileExists(atPath: destination)
       try Backup.prepare(destination)
       let before = try source.log.head()
       let report: VerificationReport
       do {
-        do { try source.log.environment.copy(to: destination) } catch { throw Failure.storage(error) }
+        // A plain page-by-page copy, not a compacting one: compaction walks every B-tree, and
+        // LMDB's walk can crash on a damaged page, while a plain copy reads pages without
+        // following them; the copy is then verified.
+        do { try source.log.environment.copy(to: destination, compact: false) } catch { throw Failure.storage(error) }
         let after = try source.log.head()
         var options = EventLog.Options()
         options.readOnly = true

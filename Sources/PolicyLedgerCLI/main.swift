@@ -29,4 +29,11 @@ while let first = arguments.first, first.hasPrefix("--ledger") {
 // A damaged page in a ledger file ends the command with one `error:` line and status 74 (I/O
 // error), not LMDB's abort() and a crash report.
 LMDBDamage.exitStatus = 74
+// A damaged size in data.mdb can point a read past the end of the mapped file: the kernel then
+// sends SIGBUS. Say what it means in one line and exit 74, rather than print a crash report.
+signal(SIGBUS) { _ in
+  let message = "error: a ledger file is damaged: a read went past the end of data.mdb (SIGBUS); run `policy-ledger verify`, and restore the ledger from a backup if it fails\n"
+  message.withCString { _ = write(2, $0, strlen($0)) }
+  _exit(74)
+}
 PolicyLedger.runAndExit(arguments)
