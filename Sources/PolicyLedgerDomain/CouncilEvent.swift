@@ -385,7 +385,7 @@ public enum CouncilEvent: Hashable, Sendable {
   public static let maximumTextLength = 2000
 
   /// Checks every string of a payload (``payload()``): names and affiliations at most
-  /// ``maximumNameLength`` characters, other text at most ``maximumTextLength``, and no control
+  /// ``maximumNameLength`` code points, other text at most ``maximumTextLength``, and no control
   /// characters (C0, DEL, C1) or bidirectional embedding, override and isolate characters
   /// (U+202A–U+202E, U+2066–U+2069), which would let a stored name move or reorder what a
   /// terminal or a spreadsheet shows. (Every state holds its names, so unbounded text would also
@@ -403,9 +403,10 @@ public enum CouncilEvent: Hashable, Sendable {
       case .string(let text):
         let isName = path.hasSuffix("name.ja") || path.hasSuffix("name.en") || path.contains("affiliations[")
         let limit = isName ? maximumNameLength : maximumTextLength
-        // A character takes at least one byte: only long text needs counting.
-        if text.utf8.count > limit, case let count = text.count, count > limit {
-          return CouncilEventError(field: path, reason: "at most \(limit) characters (this one has \(count))")
+        // Counted in code points, so that combining marks cannot pile up on one character; a
+        // code point takes at least one byte, so only long text needs counting.
+        if text.utf8.count > limit, case let count = text.unicodeScalars.count, count > limit {
+          return CouncilEventError(field: path, reason: "at most \(limit) characters (Unicode code points; this one has \(count))")
         }
         if text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }), let bad = text.unicodeScalars.first(where: disallowed) {
           let code = String(bad.value, radix: 16, uppercase: true)

@@ -257,7 +257,15 @@ public final class CouncilLedger: Sendable {
         }
         next = sequence
         count += UInt64(processed)
-        if processed < pageSize { try txn.delete(Array("rebuild-started".utf8), in: set.meta) }
+        if processed < pageSize {
+          // The events database ended early: an event the log's head says exists cannot be found
+          // (a damaged page). Finishing here would leave projections short of the log.
+          let head = try log.headDigest(in: txn)?.sequence.rawValue ?? 0
+          if sequence.rawValue <= head {
+            throw LedgerError.corruptEvent(sequence: sequence, reason: "it cannot be found in the events database although the log's head is event \(head): the file is damaged")
+          }
+          try txn.delete(Array("rebuild-started".utf8), in: set.meta)
+        }
         return processed < pageSize
       }
       first = false

@@ -141,7 +141,12 @@ struct Projector {
       var out: [StreamID] = []
       var entry = try c.seek(atLeast: prefix)
       while let e = entry, e.key.starts(with: prefix) {
-        if let id = StreamID(String(decoding: e.key, as: UTF8.self)) { out.append(id) }
+        // Never skipped: an id that is not one means a damaged page, and skipping it would drop
+        // the entity from every listing without a word.
+        guard let id = StreamID(String(decoding: e.key, as: UTF8.self)) else {
+          throw ProjectionError.damagedSnapshot(entity: String(decoding: e.key, as: UTF8.self), reason: "the entities index holds a key that is not an entity id")
+        }
+        out.append(id)
         entry = try c.next()
       }
       return out
