@@ -34,9 +34,7 @@ extension PolicyLedger {
         folder.deleteLastPathComponent()
       }
       // The source is verified first: a damaged ledger is reported as itself, before any copy.
-      if let failure = try source.log.verify().failure {
-        throw LedgerError.failsVerification(sequence: failure.sequence, reason: failure.reason + "; no backup was made")
-      }
+      try source.requireVerifiedLog("no backup was made")
       let existed = FileManager.default.fileExists(atPath: destination)
       try Backup.prepare(destination)
       let before = try source.log.head()

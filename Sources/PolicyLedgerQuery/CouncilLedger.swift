@@ -225,14 +225,17 @@ public final class CouncilLedger: Sendable {
   /// - Throws: `LedgerError.failsVerification` naming the first event that fails verification.
   @discardableResult
   public func rebuildProjections(pageSize: Int = 100_000) throws -> UInt64 {
-    try requireVerifiedLog()
+    try requireVerifiedLog("the projections are not replayed from it")
     return try replay(into: live, pageSize: pageSize)
   }
 
-  /// Throws `LedgerError.failsVerification` when the hash chain does not verify.
-  private func requireVerifiedLog() throws {
+  /// Verifies the log (``EventLog/verify(extending:)``) before an operation that must start from
+  /// a sound one: a replay, an export, a backup.
+  /// - Parameter refusal: What is not done, for the error (`"no backup was made"`).
+  /// - Throws: `LedgerError.failsVerification` naming the first event that fails.
+  public func requireVerifiedLog(_ refusal: String) throws {
     if let failure = try log.verify().failure {
-      throw LedgerError.failsVerification(sequence: failure.sequence, reason: failure.reason + "; the projections are not replayed from it")
+      throw LedgerError.failsVerification(sequence: failure.sequence, reason: failure.reason + "; " + refusal)
     }
   }
 
@@ -291,7 +294,7 @@ public final class CouncilLedger: Sendable {
   /// - Returns: The differences (empty when the projections equal a fresh replay).
   /// - Throws: `LedgerError.failsVerification` when the hash chain does not verify.
   public func checkProjections() throws -> [ProjectionDifference] {
-    try requireVerifiedLog()
+    try requireVerifiedLog("the projections are not replayed from it")
     let scratch = try log.environment.write { txn in try ProjectionSet.open(prefix: "check.", in: txn) }
     _ = try replay(into: scratch, pageSize: 100_000)
     defer { _ = try? log.environment.write { txn in for db in scratch.all { try txn.empty(db) } } }
