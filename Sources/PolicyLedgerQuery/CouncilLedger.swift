@@ -55,12 +55,12 @@ public final class CouncilLedger: Sendable {
     public var exportedSequence: SequenceNumber?
     /// The `prev` and `hash` of the export line it was read from, once ``NDJSON`` has checked
     /// that the hash matches the line's content (the ledger assigns new ones when it records).
-    public var exportedLink: (previous: EventHash, hash: EventHash)? {
-      get { exportedPrevious.flatMap { p in exportedHash.map { (p, $0) } } }
-      set { exportedPrevious = newValue?.previous; exportedHash = newValue?.hash }
+    public var exportedLink: ExportedLink?
+    /// An export line's place in the exported hash chain.
+    public struct ExportedLink: Sendable, Hashable {
+      public var previous: EventHash
+      public var hash: EventHash
     }
-    private var exportedPrevious: EventHash?
-    private var exportedHash: EventHash?
     public init(_ event: CouncilEvent, effective: EffectiveDate, actor: String, source: String? = nil, exportedSequence: SequenceNumber? = nil) {
       self.event = event; self.effective = effective; self.actor = actor; self.source = source
       self.exportedSequence = exportedSequence

@@ -108,7 +108,7 @@ public enum NDJSON {
         throw fail("hash", "does not match the line's content: the line was changed after it was exported")
       }
       if exported == SequenceNumber(1), previous != .genesis { throw fail("prev", "event 1 of an export must follow the genesis hash (64 zeros)") }
-      entry.exportedLink = (previous, hash)
+      entry.exportedLink = .init(previous: previous, hash: hash)
     }
     return entry
   }
