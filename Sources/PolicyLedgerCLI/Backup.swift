@@ -24,14 +24,9 @@ extension PolicyLedger {
       if destination.trimmingCharacters(in: .whitespaces).isEmpty { throw Failure(.usage, "backup needs a folder path, not an empty string") }
       let source = try ledger.openForReading()
       // A copy inside a ledger folder (its own or another) would be lost or mistaken with it.
-      let target = URL(fileURLWithPath: destination).resolvingSymlinksInPath()
-      var folder = target
-      while folder.path != "/" {
-        if folder.path == URL(fileURLWithPath: ledger.resolvedPath).resolvingSymlinksInPath().path
-            || FileManager.default.fileExists(atPath: folder.path + "/data.mdb") && folder != target {
-          throw Failure(.usage, "\(destination) is inside the ledger folder \(folder.path); back up somewhere else")
-        }
-        folder.deleteLastPathComponent()
+      // (A destination that is itself a ledger is refused below as not empty.)
+      if let folder = ledger.enclosingLedgerFolder(of: destination), folder != URL(fileURLWithPath: destination).resolvingSymlinksInPath().path {
+        throw Failure(.usage, "\(destination) is inside the ledger folder \(folder); back up somewhere else")
       }
       // The source is verified first: a damaged ledger is reported as itself, before any copy.
       try source.requireVerifiedLog("no backup was made")

@@ -26,14 +26,11 @@ extension PolicyLedger {
     @OptionGroup var ledger: LedgerOptions
 
     func run() throws {
-      let ledgerPath = self.ledger.resolvedPath
       let ledger = try self.ledger.openForReading()
       if let output {
         if output.trimmingCharacters(in: .whitespaces).isEmpty { throw Failure(.usage, "--output needs a file name, not an empty string") }
         // Never write into a ledger folder: an export over data.mdb would destroy the ledger.
-        let folder = URL(fileURLWithPath: output).deletingLastPathComponent().resolvingSymlinksInPath().path
-        if folder == URL(fileURLWithPath: ledgerPath).resolvingSymlinksInPath().path
-            || FileManager.default.fileExists(atPath: folder + "/data.mdb") || FileManager.default.fileExists(atPath: folder + "/lock.mdb") {
+        if self.ledger.enclosingLedgerFolder(of: URL(fileURLWithPath: output).deletingLastPathComponent().path) != nil {
           throw Failure(.usage, "--output \(output) is inside a ledger folder; write the export somewhere else")
         }
         // The file is written beside its name and renamed over it: never over a device, a pipe

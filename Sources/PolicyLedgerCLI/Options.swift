@@ -53,6 +53,20 @@ struct LedgerOptions: ParsableArguments {
   /// Whether a ledger folder with data exists at the path.
   var ledgerExists: Bool { FileManager.default.fileExists(atPath: resolvedPath + "/data.mdb") }
 
+  /// The ledger folder that `folder` is, or lies inside (this ledger's, or any folder holding
+  /// LMDB files), or `nil`. Symbolic links are followed. Export and backup refuse such places:
+  /// a file written there could overwrite a ledger's data or be mistaken for part of it.
+  func enclosingLedgerFolder(of folder: String) -> String? {
+    let own = URL(fileURLWithPath: resolvedPath).resolvingSymlinksInPath().path
+    var candidate = URL(fileURLWithPath: folder).resolvingSymlinksInPath()
+    while true {
+      let path = candidate.path
+      if path == own || ["data.mdb", "lock.mdb"].contains(where: { FileManager.default.fileExists(atPath: path + "/" + $0) }) { return path }
+      if path == "/" { return nil }
+      candidate.deleteLastPathComponent()
+    }
+  }
+
   /// Runs `body` with the ledger opened for writing, creating the folder (and its parents) when
   /// missing. When this call created the folder and nothing was recorded in it, the folder is
   /// removed again if `body` fails, so a rejected first import leaves no empty ledger behind.

@@ -12,6 +12,9 @@ struct SafetyTests {
     let intoLedger = try seed.run(["export", "--output", seed.path + "/data.mdb"])
     #expect(intoLedger.status == 64)
     #expect(intoLedger.stderr.contains("inside a ledger folder"))
+    // Nor into a folder nested in one.
+    try FileManager.default.createDirectory(atPath: seed.path + "/notes", withIntermediateDirectories: true)
+    expectFailure(try seed.run(["export", "--output", seed.path + "/notes/events.ndjson"]), status: 64, mentioning: ["inside a ledger folder"])
     let file = seed.folder.child("events.ndjson")
     #expect(try seed.run(["export", "--output", file]).status == 0)
     let again = try seed.run(["export", "--output", file])
