@@ -50,20 +50,25 @@ public enum CanonicalValue: Sendable, Hashable {
       out.append(UInt8(ascii: "]"))
     case .object(let members):
       out.append(UInt8(ascii: "{"))
-      let keys = members.keys.map { (key: $0, bytes: Array(CanonicalValue.normalized($0).utf8)) }
-        .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
-      for (i, key) in keys.enumerated() {
+      for (i, key) in CanonicalValue.canonicalOrder(members.keys).enumerated() {
         if i > 0 { out.append(UInt8(ascii: ",")) }
-        CanonicalValue.writeString(key.key, into: &out)
+        CanonicalValue.writeString(key, into: &out)
         out.append(UInt8(ascii: ":"))
-        try members[key.key]!.write(into: &out)
+        try members[key]!.write(into: &out)
       }
       out.append(UInt8(ascii: "}"))
     }
   }
 
+  /// Object member names in canonical order: sorted by the UTF-8 bytes of their NFC form.
+  package static func canonicalOrder(_ keys: some Collection<String>) -> [String] {
+    keys.map { (key: $0, bytes: Array(normalized($0).utf8)) }
+      .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+      .map(\.key)
+  }
+
   /// NFC, with a fast path for text that is NFC already by construction.
-  package static func normalized(_ s: String) -> String {
+  static func normalized(_ s: String) -> String {
     if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
     if s.unicodeScalars.allSatisfy(isStableUnderNFC) { return s }
     return s.precomposedStringWithCanonicalMapping

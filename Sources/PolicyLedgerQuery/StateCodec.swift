@@ -47,11 +47,9 @@ extension CanonicalWriter {
   /// Members of a dictionary in canonical order (keys sorted by their normalised UTF-8 bytes).
   mutating func object<Value>(_ members: [String: Value], _ write: (inout CanonicalWriter, Value) -> Void) {
     beginObject()
-    let keys = members.keys.map { (key: $0, bytes: Array(CanonicalValue.normalized($0).utf8)) }
-      .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
-    for k in keys {
-      key(k.key)
-      write(&self, members[k.key]!)
+    for name in CanonicalValue.canonicalOrder(members.keys) {
+      key(name)
+      write(&self, members[name]!)
     }
     endObject()
   }
