@@ -63,7 +63,7 @@ struct Failure: Error, CustomStringConvertible {
     case let error as ProjectionError:
       switch error {
       case let .invalid(index, field, reason): return Failure(.dataError, "event \(index + 1), field \"\(field)\": \(reason)")
-      case .incomplete, .rebuilding: return Failure(.ioError, error.description)
+      case .incomplete, .rebuilding, .outdatedLayout: return Failure(.ioError, error.description)
       case .noSuchEntity(let what): return Failure(.usage, "there is no \(what)")
       case .unknownEntityKind: return Failure(.software, "internal error: \(error.description)")
       case .damagedSnapshot: return Failure(.ioError, error.description)

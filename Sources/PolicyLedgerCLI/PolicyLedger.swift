@@ -46,7 +46,7 @@ struct PolicyLedger: ParsableCommand {
       Record.self, Import.self,
       State.self, Bodies.self, Members.self, Decisions.self, Indicators.self, Progress.self,
       History.self, Diff.self, Audit.self,
-      Log.self, Verify.self, Digest.self, Rebuild.self, Check.self, Export.self, Backup.self,
+      Log.self, Verify.self, Digest.self, Rebuild.self, Check.self, Rows.self, Export.self, Backup.self,
       Demo.self,
     ])
 

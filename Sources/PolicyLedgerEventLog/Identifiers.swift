@@ -34,8 +34,21 @@ public struct StreamID: Hashable, Comparable, Sendable, CustomStringConvertible,
     self.rawValue = rawValue
   }
 
+  /// Longest id of an entity that projections keep but that is not a stream (``init(entity:)``).
+  public static let maximumEntityLength = 255
+
+  /// The id of an entity that projections keep but that is no stream of its own, such as a
+  /// membership `membership:BODY/PERSON`: the stream grammar, up to ``maximumEntityLength``
+  /// bytes (LMDB keys hold at most 511).
+  public init?(entity rawValue: String) {
+    guard StreamID.validationError(rawValue, maximumLength: StreamID.maximumEntityLength) == nil else { return nil }
+    self.rawValue = rawValue
+  }
+
   /// Why `text` is not a stream id, or `nil` when it is one.
-  public static func validationError(_ text: String) -> String? {
+  public static func validationError(_ text: String) -> String? { validationError(text, maximumLength: maximumLength) }
+
+  static func validationError(_ text: String, maximumLength: Int) -> String? {
     if text.isEmpty { return "an id cannot be empty" }
     if text.utf8.count > maximumLength { return "an id is at most \(maximumLength) bytes long" }
     for (i, byte) in text.utf8.enumerated() {

@@ -34,9 +34,22 @@ public final class CouncilLedger: Sendable {
         }
         return d
       }
-      live = ProjectionSet(snapshots: try db("snapshots"), entities: try db("entities"), amendments: try db("amendments"), meta: try db("meta"), prefix: "proj.")
+      let meta = try db("meta")
+      guard let series = try log.environment.database(named: "proj.series", create: false) else {
+        // Projections written before the series index existed: layout 1.
+        throw ProjectionError.outdatedLayout(found: 1, expected: Int(Projector.layoutVersion))
+      }
+      live = ProjectionSet(snapshots: try db("snapshots"), entities: try db("entities"), amendments: try db("amendments"), meta: meta,
+                           series: series, prefix: "proj.")
     } else {
-      live = try log.environment.write { txn in try ProjectionSet.open(prefix: "proj.", in: txn) }
+      live = try log.environment.write { txn in
+        let set = try ProjectionSet.open(prefix: "proj.", in: txn)
+        // A new ledger's projections start in the current layout; older ones keep theirs until rebuilt.
+        if try Projector.layout(set, in: txn) == nil, try log.headDigest(in: txn) == nil {
+          try txn.put([Projector.layoutVersion], for: ProjectionSet.layoutKey, in: set.meta)
+        }
+        return set
+      }
     }
   }
 
@@ -149,8 +162,9 @@ public final class CouncilLedger: Sendable {
     do {
       return try log.append(proposed, expectations: expectations) { txn, recorded in
         let (live, projector, typed) = (self.live, self.projector, typed)
-        let through = try Projector.projectedThrough(live, in: txn)
         let before = recorded[0].sequence.rawValue - 1
+        try Projector.requireCurrentLayout(live, head: before, in: txn)
+        let through = try Projector.projectedThrough(live, in: txn)
         guard through == before else { throw try Projector.incompleteError(live, through: through, head: before, in: txn) }
         let cache = StateCache()
         let validator = Validator(projector: projector, set: live, cache: cache)
@@ -249,6 +263,7 @@ public final class CouncilLedger: Sendable {
         let cache = StateCache()
         if first {
           for db in set.all { try txn.empty(db) }
+          try txn.put([Projector.layoutVersion], for: ProjectionSet.layoutKey, in: set.meta)
           try txn.put(Array(LedgerTimestamp.now().description.utf8), for: Array("rebuild-started".utf8), in: set.meta)
         }
         var processed = 0
@@ -279,7 +294,7 @@ public final class CouncilLedger: Sendable {
 
   /// One difference between the stored projections and a fresh replay.
   public struct ProjectionDifference: Sendable, Hashable, CustomStringConvertible {
-    /// `snapshots`, `entities`, `amendments` or `meta`.
+    /// `snapshots`, `entities`, `amendments`, `meta` or `series`.
     public let database: String
     /// The key, printed (stream id and point for snapshot rows).
     public let key: String
@@ -309,13 +324,13 @@ public final class CouncilLedger: Sendable {
             while x != nil || y != nil {
               if differences.count >= 100 { return }
               if let ex = x, let ey = y, ex.key == ey.key {
-                if ex.value != ey.value { differences.append(.init(database: name, key: printable(ex.key), problem: "different value")) }
+                if ex.value != ey.value { differences.append(.init(database: name, key: RowText.key(ex.key, in: name), problem: "different value")) }
                 x = try a.next(); y = try b.next()
               } else if let ex = x, y == nil || ex.key.lexicographicallyPrecedes(y!.key) {
-                differences.append(.init(database: name, key: printable(ex.key), problem: "not produced by a replay"))
+                differences.append(.init(database: name, key: RowText.key(ex.key, in: name), problem: "not produced by a replay"))
                 x = try a.next()
               } else if let ey = y {
-                differences.append(.init(database: name, key: printable(ey.key), problem: "missing from the stored projections"))
+                differences.append(.init(database: name, key: RowText.key(ey.key, in: name), problem: "missing from the stored projections"))
                 y = try b.next()
               }
             }
@@ -326,219 +341,6 @@ public final class CouncilLedger: Sendable {
     return differences
   }
 
-  private func printable(_ key: [UInt8]) -> String {
-    if let zero = key.firstIndex(of: 0) {
-      let id = String(decoding: key[..<zero], as: UTF8.self)
-      let rest = key[(zero + 1)...]
-      if rest.count == 20 {
-        let day = CalendarDay(daysSinceEpoch: Int(Int32(bitPattern: UInt32(SnapshotKey.u64([0, 0, 0, 0] + rest.prefix(4))) ^ 0x8000_0000)))
-        return "\(id) @\(day) event \(SnapshotKey.u64(rest.dropFirst(4))) known from \(SnapshotKey.u64(rest.dropFirst(12)))"
-      }
-      return id
-    }
-    if key.count == 8 { return "event \(SnapshotKey.u64(key))" }
-    return String(decoding: key, as: UTF8.self)
-  }
+
 }
 
-/// Validation of council events against the state as of their effective dates.
-struct Validator {
-  let projector: Projector
-  let set: ProjectionSet
-  let cache: StateCache
-
-  func validate(_ entry: CouncilLedger.Entry, recorded: RecordedEvent, index: Int, in txn: borrowing LMDBWriteTransaction) throws {
-    let day = entry.effective.firstDay
-    let through = recorded.sequence.rawValue - 1
-    func fail(_ field: String, _ reason: String) -> ProjectionError { .invalid(index: index, field: field, reason: reason) }
-    func state(_ entity: StreamID) throws -> EntityState? {
-      try Projector.state(of: entity, asOf: day, knownThrough: through, set: set, cache: cache, in: txn)
-    }
-    func exists(_ entity: StreamID) throws -> Bool { try txn.value(for: Array(entity.rawValue.utf8), in: set.entities) != nil }
-    func activeBody(_ id: String, field: String) throws -> BodyState {
-      guard let body = try state(.body(id))?.body else {
-        if try exists(.body(id)) { throw fail(field, "body \"\(id)\" was not yet established on \(day) (its establishment is effective later)") }
-        throw fail(field, "there is no body \"\(id)\"")
-      }
-      if let dissolved = body.dissolved, dissolved.firstDay <= day {
-        throw fail(field, "body \"\(id)\" was dissolved on \(dissolved) before \(day)")
-      }
-      return body
-    }
-    func activeIndicator(_ id: String, field: String) throws -> IndicatorState {
-      guard let s = try state(.indicator(id))?.indicator else {
-        if try exists(.indicator(id)) { throw fail(field, "indicator \"\(id)\" was not yet defined on \(day)") }
-        throw fail(field, "there is no indicator \"\(id)\"")
-      }
-      if let retired = s.retired, retired.firstDay <= day { throw fail(field, "indicator \"\(id)\" was retired on \(retired)") }
-      return s
-    }
-    func member(_ body: BodyState, _ person: String) throws -> MembershipState {
-      guard let m = body.members[person] else {
-        throw fail("person", "\"\(person)\" is not a member of \"\(body.id)\" on \(day)" + ((try? exists(.person(person))) == true ? " (not appointed yet, or already departed)" : " (no such person)"))
-      }
-      return m
-    }
-
-    switch entry.event {
-    case .bodyEstablished(let p):
-      if try exists(.body(p.body)) { throw fail("body", "body \"\(p.body)\" already exists") }
-      if let parent = p.parent { _ = try activeBody(parent, field: "parent") }
-      if p.name.ja.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("name.ja", "a body needs a Japanese name") }
-    case .bodyRenamed(let p):
-      let body = try activeBody(p.body, field: "body")
-      if p.name.ja.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("name.ja", "a body needs a Japanese name") }
-      if p.name == body.name { throw fail("name", "body \"\(p.body)\" is already called \(body.name) on that date") }
-    case .bodyDissolved(let p):
-      _ = try activeBody(p.body, field: "body")
-      try checkLifetime(of: p.body, from: nil, until: day, ignoring: [], field: "effective", index: index, through: through, in: txn)
-    case .decisionScheduled(let p):
-      if try exists(.decision(p.decision)) { throw fail("decision", "decision \"\(p.decision)\" already exists; use decision.rescheduled to move it") }
-      _ = try activeBody(p.body, field: "body")
-      if p.title.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("title", "a decision needs a title") }
-    case .decisionRescheduled(let p):
-      guard let d = try state(.decision(p.decision))?.decision else { throw fail("decision", "there is no decision \"\(p.decision)\" scheduled on \(day)") }
-      if let taken = d.taken { throw fail("decision", "decision \"\(p.decision)\" was already taken on \(taken)") }
-    case .decisionTaken(let p):
-      if let d = try state(.decision(p.decision))?.decision {
-        if let taken = d.taken { throw fail("decision", "decision \"\(p.decision)\" was already taken on \(taken)") }
-        if let body = p.body, body != d.body { throw fail("body", "decision \"\(p.decision)\" belongs to \"\(d.body)\", not \"\(body)\"") }
-      } else {
-        if try exists(.decision(p.decision)) { throw fail("decision", "decision \"\(p.decision)\" is scheduled only after \(day); record the decision's schedule with an earlier date, or correct it") }
-        guard let body = p.body else { throw fail("body", "a decision not scheduled before needs its body") }
-        guard p.kind != nil else { throw fail("kind", "a decision not scheduled before needs its kind") }
-        guard let title = p.title, !title.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail("title", "a decision not scheduled before needs its title") }
-        _ = try activeBody(body, field: "body")
-      }
-    case .indicatorDefined(let p):
-      if try exists(.indicator(p.indicator)) { throw fail("indicator", "indicator \"\(p.indicator)\" already exists") }
-      if let parent = p.parent { _ = try activeIndicator(parent, field: "parent") }
-      if let problem = p.target?.validationError { throw fail("target", problem) }
-      if p.target?.rule == .relative && p.baseline == nil { throw fail("baseline", "a target relative to the baseline needs a baseline") }
-      if let target = p.target, let baseline = p.baseline, target.absoluteTarget(baseline: baseline.value) == nil {
-        throw fail("target", "the target (baseline \(baseline.value) × factor \(target.factor?.description ?? "?")) does not fit in a decimal of 19 integer and 18 fraction digits")
-      }
-    case .indicatorObserved(let p):
-      let s = try activeIndicator(p.indicator, field: "indicator")
-      if p.unit != s.unit { throw fail("unit", "indicator \"\(p.indicator)\" is measured in \(s.unit.rawValue), not \(p.unit.rawValue)") }
-      if let problem = p.unit.problem(with: p.value) { throw fail("value", problem) }
-    case .indicatorTargetRevised(let p):
-      let s = try activeIndicator(p.indicator, field: "indicator")
-      if let problem = p.target.validationError { throw fail("target", problem) }
-      if p.target.rule == .relative && s.baseline == nil { throw fail("target", "a target relative to the baseline needs the indicator to have a baseline") }
-      if let baseline = s.baseline, p.target.absoluteTarget(baseline: baseline.value) == nil {
-        throw fail("target", "the target (baseline \(baseline.value) × factor \(p.target.factor?.description ?? "?")) does not fit in a decimal of 19 integer and 18 fraction digits")
-      }
-    case .indicatorRetired(let p):
-      _ = try activeIndicator(p.indicator, field: "indicator")
-    case .memberAppointed(let p):
-      let body = try activeBody(p.body, field: "body")
-      if body.members[p.person] != nil { throw fail("person", "\"\(p.person)\" is already a member of \"\(p.body)\" on \(day)") }
-      if p.affiliations.isEmpty { throw fail("affiliations", "a member needs at least one affiliation") }
-    case .memberRoleChanged(let p):
-      let m = try member(try activeBody(p.body, field: "body"), p.person)
-      if m.role == p.role { throw fail("role", "\"\(p.person)\" already has the role \(p.role.rawValue)") }
-    case .memberAffiliationChanged(let p):
-      _ = try member(try activeBody(p.body, field: "body"), p.person)
-      if p.affiliations.isEmpty { throw fail("affiliations", "a member needs at least one affiliation") }
-    case .memberDeparted(let p):
-      let m = try member(try activeBody(p.body, field: "body"), p.person)
-      if m.since.firstDay > day { throw fail("person", "the departure (\(day)) is before the appointment (\(m.since))") }
-    case .eventCorrected(let c):
-      let target = try amendable(c.corrects, field: "corrects", index: index, in: txn)
-      let replaced: CouncilEvent
-      do { replaced = try CouncilEvent.decode(type: target.type, schemaVersion: target.schemaVersion, payload: c.payload) } catch {
-        throw fail("payload." + error.field, error.reason)
-      }
-      if let error = replaced.idValidationError() { throw fail("payload." + error.field, error.reason) }
-      let original = try Projector.decode(target)
-      if Set(replaced.projectedEntities) != Set(original.projectedEntities) {
-        throw fail("payload", "a correction cannot move the event to other entities (\(original.projectedEntities.map(\.rawValue).joined(separator: ", "))); retract it and record a new event")
-      }
-      if c.reason.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("reason", "a correction needs a reason") }
-      // References in the replacement must hold at its (possibly corrected) effective date.
-      let effective = c.effective ?? target.effective
-      let check = CouncilLedger.Entry(replaced, effective: effective, actor: entry.actor, source: entry.source)
-      try validateReferences(check, index: index, through: through, in: txn)
-      // A body's establishment or dissolution moved: everything in the body must stay within its life.
-      switch replaced {
-      case .bodyEstablished(let p):
-        try checkLifetime(of: p.body, from: effective.firstDay, until: nil, ignoring: [c.corrects], field: "corrects", index: index, through: through, in: txn)
-      case .bodyDissolved(let p):
-        try checkLifetime(of: p.body, from: nil, until: effective.firstDay, ignoring: [c.corrects], field: "corrects", index: index, through: through, in: txn)
-      default: break
-      }
-    case .eventRetracted(let r):
-      let target = try amendable(r.retracts, field: "retracts", index: index, in: txn)
-      if r.reason.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("reason", "a retraction needs a reason") }
-      if case .bodyEstablished(let p) = try Projector.decode(target) {
-        // Without its establishment, nothing may happen in the body at all.
-        try checkLifetime(of: p.body, from: CalendarDay(year: 9999, month: 12, day: 31)!, until: nil, ignoring: [r.retracts], field: "retracts", index: index, through: through, in: txn)
-      }
-    }
-  }
-
-  /// Checks that every event in force in a body's stream (members, decisions and their later
-  /// steps, working groups set up under it) falls on or after `from` (its establishment) and on
-  /// or before `until` (its dissolution); and, for a dissolution, that no working group under it
-  /// is still active then.
-  private func checkLifetime(of body: String, from: CalendarDay?, until: CalendarDay?, ignoring: Set<SequenceNumber>, field: String,
-                             index: Int, through: UInt64, in txn: borrowing LMDBWriteTransaction) throws {
-    for sequence in try projector.log.sequences(inStream: .body(body), in: txn) where sequence.rawValue <= through && !ignoring.contains(sequence) {
-      guard let event = try projector.log.event(sequence, in: txn), !event.type.hasPrefix("event."),
-            try Projector.amendment(of: sequence, set: set, in: txn) == nil else { continue }
-      if case .bodyEstablished(let p)? = try? Projector.decode(event), p.body == body { continue }
-      if case .bodyDissolved(let p)? = try? Projector.decode(event), p.body == body { continue }
-      let day = event.effective.firstDay
-      if let from, day < from {
-        throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) (\(event.type), \(event.effective)) concerns body \"\(body)\" before \(from), when it would not yet exist; correct or retract that event first")
-      }
-      if let until, day > until {
-        throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) (\(event.type), \(event.effective)) concerns body \"\(body)\" after \(until); dissolve it after that, or correct that event first")
-      }
-    }
-    guard let until else { return }
-    for child in try Projector.entities(ofKind: "body", set: set, in: txn) {
-      guard let state = try Projector.state(of: child, asOf: until, knownThrough: through, set: set, cache: cache, in: txn)?.body,
-            state.parent == body, state.dissolved == nil else { continue }
-      throw ProjectionError.invalid(index: index, field: field, reason: "working group \"\(state.id)\" under \"\(body)\" is still active on \(until); dissolve it first")
-    }
-  }
-
-  /// For corrections: checks only that referenced entities exist (not uniqueness rules, which
-  /// the original itself would trip).
-  private func validateReferences(_ entry: CouncilLedger.Entry, index: Int, through: UInt64, in txn: borrowing LMDBWriteTransaction) throws {
-    let day = entry.effective.firstDay
-    func fail(_ field: String, _ reason: String) -> ProjectionError { .invalid(index: index, field: "payload." + field, reason: reason) }
-    func present(_ entity: StreamID) throws -> EntityState? { try Projector.state(of: entity, asOf: day, knownThrough: through, set: set, cache: cache, in: txn) }
-    switch entry.event {
-    case .bodyEstablished(let p):
-      if let parent = p.parent, try present(.body(parent)) == nil { throw fail("parent", "there is no body \"\(parent)\" on \(day)") }
-    case .decisionScheduled(let p):
-      if try present(.body(p.body)) == nil { throw fail("body", "there is no body \"\(p.body)\" on \(day)") }
-    case .decisionTaken(let p):
-      if let body = p.body, try present(.body(body)) == nil { throw fail("body", "there is no body \"\(body)\" on \(day)") }
-    case .indicatorObserved(let p):
-      guard let s = try present(.indicator(p.indicator))?.indicator else { throw fail("indicator", "there is no indicator \"\(p.indicator)\" on \(day)") }
-      if p.unit != s.unit { throw fail("unit", "indicator \"\(p.indicator)\" is measured in \(s.unit.rawValue), not \(p.unit.rawValue)") }
-    case .memberAppointed(let p):
-      if try present(.body(p.body)) == nil { throw fail("body", "there is no body \"\(p.body)\" on \(day)") }
-    default: break
-    }
-  }
-
-  private func amendable(_ sequence: SequenceNumber, field: String, index: Int, in txn: borrowing LMDBWriteTransaction) throws -> RecordedEvent {
-    guard let target = try projector.log.event(sequence, in: txn) else {
-      throw ProjectionError.invalid(index: index, field: field, reason: "there is no event \(sequence)")
-    }
-    switch try Projector.decode(target) {
-    case .eventCorrected, .eventRetracted:
-      throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) is itself an amendment (\(target.type)); amend the original event instead")
-    default: break
-    }
-    if case .retracted(let by) = try Projector.amendment(of: sequence, set: set, in: txn) {
-      throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) was retracted by event \(by)")
-    }
-    return target
-  }
-}

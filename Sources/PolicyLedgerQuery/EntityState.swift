@@ -33,8 +33,16 @@ public struct BodyState: Codable, Hashable, Sendable {
   public var dissolved: EffectiveDate?
   public var dissolutionReason: String?
   public var formerNames: [FormerName]
-  /// Current members, by person id.
+  /// Current members, by person id. Not part of the body's stored row: each membership is an
+  /// entity of its own (`membership:BODY/PERSON`), and the query module fills this in from them
+  /// as of the same date and knowledge time.
   public var members: [String: MembershipState]
+  /// The establishment event (for the order of events within a day; not in JSON output).
+  var establishedSequence = SequenceNumber(0)
+
+  enum CodingKeys: String, CodingKey {
+    case id, name, kind, parent, mandate, established, dissolved, dissolutionReason, formerNames, members
+  }
 
   /// Members ordered as the membership slide lists them: chair, executive members, expert
   /// members, advisors, others; then by appointment order.
@@ -104,7 +112,13 @@ public struct ObservationRecord: Codable, Hashable, Sendable {
   /// Orders observations by the period they describe (its end), then by effective date, then by
   /// sequence number.
   var orderKey: (CalendarDay, CalendarDay, UInt64) {
-    (period?.last?.firstDay ?? period?.first.firstDay ?? effective.firstDay, effective.firstDay, sequence.rawValue)
+    (ObservationRecord.periodDay(period, effective: effective), effective.firstDay, sequence.rawValue)
+  }
+
+  /// The day an observation's period is ordered by: the first day of its last period (of its
+  /// effective date when it names no period).
+  static func periodDay(_ period: ObservedPeriod?, effective: EffectiveDate) -> CalendarDay {
+    period?.last?.firstDay ?? period?.first.firstDay ?? effective.firstDay
   }
 }
 
@@ -140,6 +154,12 @@ public struct IndicatorState: Codable, Hashable, Sendable {
   /// however long the series grows, and a backdated observation of an older period leaves the
   /// later snapshots as they are.
   public var latest: ObservationRecord?
+  /// The definition event (observations before it do not count; not in JSON output).
+  var definedSequence = SequenceNumber(0)
+
+  enum CodingKeys: String, CodingKey {
+    case id, name, unit, group, parent, breakdown, baseline, reference, target, targetPeriod, changeTerms, defined, retired, targets, latest
+  }
 }
 
 /// The state of one entity, by kind.
@@ -148,11 +168,14 @@ public enum EntityState: Hashable, Sendable {
   case person(PersonState)
   case decision(DecisionState)
   case indicator(IndicatorState)
+  /// A person's seat on a body (`membership:BODY/PERSON`), while they hold it.
+  case membership(MembershipState)
 
   public var body: BodyState? { if case .body(let s) = self { s } else { nil } }
   public var person: PersonState? { if case .person(let s) = self { s } else { nil } }
   public var decision: DecisionState? { if case .decision(let s) = self { s } else { nil } }
   public var indicator: IndicatorState? { if case .indicator(let s) = self { s } else { nil } }
+  public var membership: MembershipState? { if case .membership(let s) = self { s } else { nil } }
 }
 
 /// An error from the projections or the query module.
@@ -171,6 +194,9 @@ public enum ProjectionError: Error, CustomStringConvertible, Sendable, Equatable
   case damagedSnapshot(entity: String, reason: String)
   /// A backdated event, correction or retraction would leave a later event inconsistent.
   case wouldInvalidate(sequence: SequenceNumber, type: String, reason: String)
+  /// The projections were written in another row layout (`found`; 1 for the JSON states of
+  /// format 1) than this build reads: `policy-ledger rebuild` rewrites them from the log.
+  case outdatedLayout(found: Int, expected: Int)
 
   public var description: String {
     switch self {
@@ -181,6 +207,7 @@ public enum ProjectionError: Error, CustomStringConvertible, Sendable, Equatable
     case let .unknownEntityKind(kind): "unknown entity kind \"\(kind)\""
     case let .damagedSnapshot(entity, reason): "a stored state of \(entity) is damaged (\(reason)): run `policy-ledger verify`, then `policy-ledger rebuild` to replay the projections from the log"
     case let .wouldInvalidate(sequence, type, reason): "it would leave event \(sequence) (\(type)) inconsistent: \(reason)"
+    case let .outdatedLayout(found, expected): "the projections are in row layout \(found), and this version reads layout \(expected): run `policy-ledger rebuild` to rewrite them from the log (the events themselves do not change)"
     }
   }
 }

@@ -18,8 +18,10 @@ enum Fold {
     switch (entity.kind, e.event) {
     case ("body", .bodyEstablished(let p)):
       if state != nil { return state }
-      return .body(BodyState(id: p.body, name: p.name, kind: p.kind, parent: p.parent, mandate: p.mandate,
-                             established: e.effective, dissolved: nil, dissolutionReason: nil, formerNames: [], members: [:]))
+      var s = BodyState(id: p.body, name: p.name, kind: p.kind, parent: p.parent, mandate: p.mandate,
+                        established: e.effective, dissolved: nil, dissolutionReason: nil, formerNames: [], members: [:])
+      s.establishedSequence = e.original.sequence
+      return .body(s)
     case ("body", .bodyRenamed(let p)):
       guard var s = state?.body else { return state }
       s.formerNames.append(FormerName(name: s.name, until: e.effective))
@@ -30,26 +32,21 @@ enum Fold {
       s.dissolved = e.effective
       s.dissolutionReason = p.reason
       return .body(s)
-    case ("body", .memberAppointed(let p)):
-      guard var s = state?.body else { return state }
-      s.members[p.person] = MembershipState(person: p.person, name: p.name, role: p.role, affiliations: p.affiliations,
-                                            since: e.effective, roleSince: nil, appointment: e.original.sequence)
-      return .body(s)
-    case ("body", .memberRoleChanged(let p)):
-      guard var s = state?.body, var m = s.members[p.person] else { return state }
+    case ("membership", .memberAppointed(let p)):
+      // A second appointment (only in a history made inconsistent by a later change) replaces the seat.
+      return .membership(MembershipState(person: p.person, name: p.name, role: p.role, affiliations: p.affiliations,
+                                         since: e.effective, roleSince: nil, appointment: e.original.sequence))
+    case ("membership", .memberRoleChanged(let p)):
+      guard var m = state?.membership else { return state }
       m.role = p.role
       m.roleSince = e.effective
-      s.members[p.person] = m
-      return .body(s)
-    case ("body", .memberAffiliationChanged(let p)):
-      guard var s = state?.body, var m = s.members[p.person] else { return state }
+      return .membership(m)
+    case ("membership", .memberAffiliationChanged(let p)):
+      guard var m = state?.membership else { return state }
       m.affiliations = p.affiliations
-      s.members[p.person] = m
-      return .body(s)
-    case ("body", .memberDeparted(let p)):
-      guard var s = state?.body else { return state }
-      s.members[p.person] = nil
-      return .body(s)
+      return .membership(m)
+    case ("membership", .memberDeparted):
+      return nil
 
     case ("person", .memberAppointed(let p)):
       var s = state?.person ?? PersonState(id: p.person, name: p.name, memberships: [:])
@@ -93,15 +90,10 @@ enum Fold {
     case ("indicator", .indicatorDefined(let p)):
       if state != nil { return state }
       let targets = p.target.map { [TargetRecord(target: $0, targetPeriod: p.targetPeriod, effective: e.effective, sequence: e.original.sequence)] } ?? []
-      return .indicator(IndicatorState(id: p.indicator, name: p.name, unit: p.unit, group: p.group, parent: p.parent, breakdown: p.breakdown,
-                                       baseline: p.baseline, reference: p.reference, target: p.target, targetPeriod: p.targetPeriod,
-                                       changeTerms: p.changeTerms, defined: e.effective, retired: nil, targets: targets, latest: nil))
-    case ("indicator", .indicatorObserved(let p)):
-      guard var s = state?.indicator else { return state }
-      let record = ObservationRecord(value: p.value, unit: p.unit, period: p.period, note: p.note, effective: e.effective,
-                                     sequence: e.original.sequence, recordedAt: e.original.recordedAt, actor: e.original.actor,
-                                     source: e.original.source, correction: e.correction)
-      if let latest = s.latest, record.orderKey < latest.orderKey {} else { s.latest = record }
+      var s = IndicatorState(id: p.indicator, name: p.name, unit: p.unit, group: p.group, parent: p.parent, breakdown: p.breakdown,
+                             baseline: p.baseline, reference: p.reference, target: p.target, targetPeriod: p.targetPeriod,
+                             changeTerms: p.changeTerms, defined: e.effective, retired: nil, targets: targets, latest: nil)
+      s.definedSequence = e.original.sequence
       return .indicator(s)
     case ("indicator", .indicatorTargetRevised(let p)):
       guard var s = state?.indicator else { return state }
@@ -129,17 +121,15 @@ extension Fold {
     switch (entity.kind, e.event) {
     case ("body", .bodyEstablished):
       return state == nil ? nil : "the body would already exist before it is established"
-    case ("body", .bodyRenamed), ("body", .bodyDissolved), ("body", .memberAppointed), ("body", .memberRoleChanged),
-         ("body", .memberAffiliationChanged), ("body", .memberDeparted):
+    case ("body", .bodyRenamed), ("body", .bodyDissolved):
       guard let s = state?.body else { return "the body would not exist on \(day)" }
       if let dissolved = s.dissolved, dissolved.firstDay <= day { return "the body would be dissolved (\(dissolved)) before \(day)" }
-      switch e.event {
-      case .memberAppointed(let p): return s.members[p.person] == nil ? nil : "\(p.person) would already be a member on \(day)"
-      case .memberRoleChanged(let p): return s.members[p.person] != nil ? nil : "\(p.person) would not be a member on \(day)"
-      case .memberAffiliationChanged(let p): return s.members[p.person] != nil ? nil : "\(p.person) would not be a member on \(day)"
-      case .memberDeparted(let p): return s.members[p.person] != nil ? nil : "\(p.person) would not be a member on \(day)"
-      default: return nil
-      }
+      return nil
+    case ("membership", .memberAppointed(let p)):
+      return state == nil ? nil : "\(p.person) would already be a member of \(p.body) on \(day)"
+    case ("membership", .memberRoleChanged), ("membership", .memberAffiliationChanged), ("membership", .memberDeparted):
+      guard state == nil, let seat = e.event.seat else { return nil }
+      return "\(seat.person) would not be a member of \(seat.body) on \(day)"
     case ("decision", .decisionScheduled):
       return state == nil ? nil : "the decision would already exist before it is scheduled"
     case ("decision", .decisionRescheduled):
@@ -149,7 +139,7 @@ extension Fold {
       return state?.decision?.taken.map { "the decision would already be taken (\($0)) before \(day)" }
     case ("indicator", .indicatorDefined):
       return state == nil ? nil : "the indicator would already exist before it is defined"
-    case ("indicator", .indicatorObserved), ("indicator", .indicatorTargetRevised), ("indicator", .indicatorRetired):
+    case ("indicator", .indicatorTargetRevised), ("indicator", .indicatorRetired):
       guard let s = state?.indicator else { return "the indicator would not be defined on \(day)" }
       if let retired = s.retired, retired.firstDay <= day { return "the indicator would be retired (\(retired)) before \(day)" }
       return nil
@@ -157,4 +147,42 @@ extension Fold {
       return nil
     }
   }
+}
+
+extension CouncilEvent {
+  /// The seat (body, person) a membership event concerns.
+  var seat: (body: String, person: String)? {
+    switch self {
+    case .memberAppointed(let p): (p.body, p.person)
+    case .memberRoleChanged(let p): (p.body, p.person)
+    case .memberAffiliationChanged(let p): (p.body, p.person)
+    case .memberDeparted(let p): (p.body, p.person)
+    default: nil
+    }
+  }
+
+  /// The entities whose snapshot rows the event changes. A membership event changes the seat
+  /// (`membership:BODY/PERSON`) and, except an affiliation change, the person; never the body,
+  /// whose row holds no roster. An observation changes no snapshot: it is a row of its
+  /// indicator's series.
+  var snapshotEntities: [StreamID] {
+    switch self {
+    case .memberAffiliationChanged(let p): [.membership(p.body, p.person)]
+    case .memberAppointed, .memberRoleChanged, .memberDeparted: [.membership(seat!.body, seat!.person), .person(seat!.person)]
+    case .indicatorObserved, .eventCorrected, .eventRetracted: []
+    default: projectedEntities
+    }
+  }
+}
+
+extension StreamID {
+  /// `membership:BODY/PERSON`: one person's seat on one body, an entity of the projections (not
+  /// a stream: membership events are in the body's and the person's streams).
+  static func membership(_ body: String, _ person: String) -> StreamID {
+    guard let id = StreamID(entity: "membership:\(body)/\(person)") else { preconditionFailure("invalid membership id \(body)/\(person)") }
+    return id
+  }
+
+  /// The entity prefix of every seat on `body`: `membership:BODY/`.
+  static func membershipPrefix(_ body: String) -> [UInt8] { Array("membership:\(body)/".utf8) }
 }

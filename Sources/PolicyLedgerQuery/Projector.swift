@@ -9,20 +9,25 @@ struct ProjectionSet {
   let snapshots: LMDBDatabase
   /// Every entity ever projected: stream id → the sequence number that created it.
   let entities: LMDBDatabase
-  /// Latest correction or retraction of an event: original sequence → kind byte + sequence.
+  /// Every correction and retraction: original sequence ‖ amending sequence → kind byte.
   let amendments: LMDBDatabase
-  /// `projected-through`: the last sequence number the set reflects.
+  /// `projected-through`: the last sequence number the set reflects; `layout`: the row layout.
   let meta: LMDBDatabase
+  /// Every observed value of every indicator (``SeriesKey``).
+  let series: LMDBDatabase
   let prefix: String
 
-  static let names = ["snapshots", "entities", "amendments", "meta"]
+  static let names = ["snapshots", "entities", "amendments", "meta", "series"]
 
   static func open(prefix: String, in txn: borrowing LMDBWriteTransaction) throws -> ProjectionSet {
     func db(_ name: String) throws -> LMDBDatabase { try txn.database(named: prefix + name, create: true)! }
-    return ProjectionSet(snapshots: try db("snapshots"), entities: try db("entities"), amendments: try db("amendments"), meta: try db("meta"), prefix: prefix)
+    return ProjectionSet(snapshots: try db("snapshots"), entities: try db("entities"), amendments: try db("amendments"), meta: try db("meta"),
+                         series: try db("series"), prefix: prefix)
   }
 
-  var all: [LMDBDatabase] { [snapshots, entities, amendments, meta] }
+  var all: [LMDBDatabase] { [snapshots, entities, amendments, meta, series] }
+
+  static let layoutKey = Array("layout".utf8)
 }
 
 /// Keys of the snapshot database.
@@ -116,7 +121,7 @@ struct Projector {
 
   /// A snapshot row's state; bytes that are not one (a damaged page) throw
   /// ``ProjectionError/damagedSnapshot(entity:reason:)``, which a rebuild repairs.
-  static func decodeRow(of entity: StreamID, _ bytes: ArraySlice<UInt8>) throws -> EntityState {
+  static func decodeRow(of entity: StreamID, _ bytes: some Collection<UInt8>) throws -> EntityState {
     do { return try EntityState.decode(kind: entity.kind, bytes: bytes) } catch let error as ProjectionError { throw error } catch {
       throw ProjectionError.damagedSnapshot(entity: entity.rawValue, reason: "\(error)")
     }
@@ -136,14 +141,18 @@ struct Projector {
 
   /// The ids of every entity of `kind` (`body`, `person`, `decision`, `indicator`) ever projected.
   static func entities<T: LMDBReader & ~Copyable>(ofKind kind: String, set: ProjectionSet, in txn: borrowing T) throws -> [StreamID] {
-    let prefix = Array((kind + ":").utf8)
+    try entities(withPrefix: Array((kind + ":").utf8), set: set, in: txn)
+  }
+
+  /// The ids of every entity whose id starts with `prefix` (`membership:BODY/`: a body's seats).
+  static func entities<T: LMDBReader & ~Copyable>(withPrefix prefix: [UInt8], set: ProjectionSet, in txn: borrowing T) throws -> [StreamID] {
     return try txn.withCursor(set.entities) { c in
       var out: [StreamID] = []
       var entry = try c.seek(atLeast: prefix)
       while let e = entry, e.key.starts(with: prefix) {
         // Never skipped: an id that is not one means a damaged page, and skipping it would drop
         // the entity from every listing without a word.
-        guard let id = StreamID(String(decoding: e.key, as: UTF8.self)) else {
+        guard let id = StreamID(entity: String(decoding: e.key, as: UTF8.self)) else {
           throw ProjectionError.damagedSnapshot(entity: String(decoding: e.key, as: UTF8.self), reason: "the entities index holds a key that is not an entity id")
         }
         out.append(id)
@@ -157,10 +166,22 @@ struct Projector {
 
   enum Amendment: Equatable { case corrected(SequenceNumber), retracted(SequenceNumber) }
 
-  static func amendment<T: LMDBReader & ~Copyable>(of sequence: SequenceNumber, set: ProjectionSet, in txn: borrowing T) throws -> Amendment? {
-    guard let v = try txn.value(for: sequence.keyBytes, in: set.amendments), v.count == 9 else { return nil }
-    let by = SequenceNumber(keyBytes: v, at: 1)
-    return v[0] == 2 ? .retracted(by) : .corrected(by)
+  /// The latest correction or retraction of `sequence` recorded up to event `knownThrough`
+  /// (nil: all): one seek in `amendments`, whose keys are original ‖ amending sequence.
+  static func amendment<T: LMDBReader & ~Copyable>(of sequence: SequenceNumber, knownThrough: UInt64 = .max - 1, set: ProjectionSet, in txn: borrowing T) throws -> Amendment? {
+    let prefix = sequence.keyBytes
+    return try txn.withCursor(set.amendments) { c in
+      guard let e = try c.seek(before: prefix + (knownThrough + 1).bigEndianBytes), e.key.count == 16, e.key.starts(with: prefix) else { return nil }
+      let by = SequenceNumber(keyBytes: e.key, at: 8)
+      return e.value.first == 2 ? .retracted(by) : .corrected(by)
+    }
+  }
+
+  static func putAmendment(_ kind: Amendment, of sequence: SequenceNumber, set: ProjectionSet, in txn: borrowing LMDBWriteTransaction) throws {
+    switch kind {
+    case .corrected(let by): try txn.put([1], for: sequence.keyBytes + by.keyBytes, in: set.amendments)
+    case .retracted(let by): try txn.put([2], for: sequence.keyBytes + by.keyBytes, in: set.amendments)
+    }
   }
 
   /// The event at `sequence` as it stands: `nil` when retracted, its latest correction applied.
@@ -188,118 +209,27 @@ struct Projector {
       throw LedgerError.corruptEvent(sequence: event.sequence, reason: "its payload is not a valid \(event.type): \(error)")
     }
   }
-
-  // MARK: Writes
-
-  /// Applies one recorded event to the projection set, inside the append's write transaction.
-  ///
-  /// A new event adds a snapshot row at its point in each entity's history. When the event is
-  /// backdated, or corrects or retracts an earlier one, every current row of the entity from the
-  /// affected point on is closed (its `knownTo` set to this event's sequence number) and
-  /// rewritten with `knownFrom` = this event: the old answers stay available to known-at queries.
-  ///
-  /// - Parameters:
-  ///   - decoded: The event's typed form when the caller already has it (saves decoding the
-  ///     payload again).
-  ///   - strict: Refuse (``ProjectionError/wouldInvalidate(sequence:reason:)``) a change of
-  ///     history that leaves a later event of the same entity inconsistent. Appends are strict;
-  ///     a replay of events already in the log is not, so it never fails.
-  func project(_ recorded: RecordedEvent, decoded: CouncilEvent? = nil, strict: Bool = false, set: ProjectionSet, cache: StateCache = StateCache(), in txn: borrowing LMDBWriteTransaction) throws {
-    let s = recorded.sequence
-    let event = try decoded ?? Projector.decode(recorded)
-    // Also after an amendment of an event that is retracted already, which changes nothing.
-    try txn.put(s.keyBytes, for: Array("projected-through".utf8), in: set.meta)
-    switch event {
-    case .eventCorrected(let c):
-      guard let before = try effectiveVersion(of: c.corrects, set: set, in: txn) else { return }
-      try txn.put([1] + s.keyBytes, for: c.corrects.keyBytes, in: set.amendments)
-      guard let after = try effectiveVersion(of: c.corrects, set: set, in: txn) else { return }
-      let oldPoint = SnapshotKey.point(before.effective.firstDay, c.corrects)
-      let newPoint = SnapshotKey.point(after.effective.firstDay, c.corrects)
-      // In a fixed order, so that a refusal names the same entity every time.
-      for entity in Set(before.event.projectedEntities + after.event.projectedEntities).sorted() {
-        try recompute(entity, by: s, from: oldPoint.lexicographicallyPrecedes(newPoint) ? oldPoint : newPoint,
-                      removing: oldPoint, adding: after.event.projectedEntities.contains(entity) ? newPoint : nil,
-                      known: [c.corrects: after], strict: strict, checkingAdded: true, set: set, cache: cache, in: txn)
-      }
-    case .eventRetracted(let r):
-      guard let before = try effectiveVersion(of: r.retracts, set: set, in: txn) else { return }
-      try txn.put([2] + s.keyBytes, for: r.retracts.keyBytes, in: set.amendments)
-      let oldPoint = SnapshotKey.point(before.effective.firstDay, r.retracts)
-      for entity in before.event.projectedEntities {
-        try recompute(entity, by: s, from: oldPoint, removing: oldPoint, adding: nil, known: [:], strict: strict, set: set, cache: cache, in: txn)
-      }
-    default:
-      let point = SnapshotKey.point(recorded.effective.firstDay, s)
-      let effective = EffectiveEvent(original: recorded, event: event, effective: recorded.effective, correction: nil)
-      for entity in event.projectedEntities {
-        let key = Array(entity.rawValue.utf8)
-        if try txn.value(for: key, in: set.entities) == nil { try txn.put(s.keyBytes, for: key, in: set.entities) }
-        try recompute(entity, by: s, from: point, removing: nil, adding: point, known: [s: effective], strict: strict, set: set, cache: cache, in: txn)
-      }
-    }
-  }
-
-  private func recompute(_ entity: StreamID, by s: SequenceNumber, from start: [UInt8], removing: [UInt8]?, adding: [UInt8]?,
-                         known: [SequenceNumber: EffectiveEvent], strict: Bool, checkingAdded: Bool = false, set: ProjectionSet, cache: StateCache,
-                         in txn: borrowing LMDBWriteTransaction) throws {
-    let prefix = SnapshotKey.prefix(entity)
-    // Current rows at or after the start point, and the current state just before it.
-    let (rows, prior) = try txn.withCursor(set.snapshots) { c -> ([SnapshotRow], EntityState?) in
-      var rows: [SnapshotRow] = []
-      var entry = try c.seek(atLeast: prefix + start)
-      while let e = entry, e.key.starts(with: prefix) {
-        let row = SnapshotRow(key: e.key, value: e.value, prefixLength: prefix.count)
-        if row.knownTo == SnapshotKey.current { rows.append(row) }
-        entry = try c.next()
-      }
-      var prior: EntityState?
-      entry = try c.seek(before: prefix + start)
-      while let e = entry, e.key.starts(with: prefix) {
-        let row = SnapshotRow(key: e.key, value: e.value, prefixLength: prefix.count)
-        if row.knownTo == SnapshotKey.current {
-          prior = try cache.state(for: row.key, entity: entity, bytes: row.stateBytes)
-          break
-        }
-        entry = try c.previous()
-      }
-      return (rows, prior)
-    }
-    let current = Dictionary(rows.map { ($0.point, $0) }, uniquingKeysWith: { a, _ in a })
-    var points = rows.map(\.point).filter { $0 != removing }
-    if let adding { points.append(adding) }
-    points.sort { $0.lexicographicallyPrecedes($1) }
-    // The row of a removed point is closed and not replaced.
-    if let removing, let row = current[removing] {
-      try txn.put(s.keyBytes + Array(row.stateBytes), for: row.key, in: set.snapshots)
-    }
-    // Past the points this event adds or removes, a row whose refolded state equals its stored
-    // state ends the work: every later row was folded from that same state, so it is unchanged
-    // too. (A backdated observation of an old period rewrites nothing after itself.)
-    let lastChanged = [removing, adding].compactMap { $0 }.max { $0.lexicographicallyPrecedes($1) }
-    var state = prior
-    for point in points {
-      let sequence = SequenceNumber(keyBytes: point, at: 4)
-      guard let event = try known[sequence] ?? effectiveVersion(of: sequence, set: set, in: txn) else { continue }
-      // A new event was validated already; a corrected one is checked at its (new) place too.
-      if strict, point != adding || checkingAdded, let reason = Fold.misfit(event, in: state, entity: entity) {
-        throw ProjectionError.wouldInvalidate(sequence: sequence, type: event.original.type, reason: reason)
-      }
-      state = Fold.apply(event, to: state, entity: entity)
-      // No state (the entity's creation was retracted or moved later): the row is kept with an
-      // empty state, so that the point, and its event, stay part of the entity's history.
-      let encoded = state?.encoded() ?? []
-      if let row = current[point] {
-        if let lastChanged, lastChanged.lexicographicallyPrecedes(point), row.stateBytes.elementsEqual(encoded) { return }
-        try txn.put(s.keyBytes + Array(row.stateBytes), for: row.key, in: set.snapshots)
-      }
-      let key = SnapshotKey.key(entity, point: point, knownFrom: s.rawValue)
-      try txn.put(SnapshotKey.current.bigEndianBytes + encoded, for: key, in: set.snapshots)
-      if let state { cache.remember(state, for: key) }
-    }
-  }
 }
 
 extension UInt64 {
   var bigEndianBytes: [UInt8] { withUnsafeBytes(of: self.bigEndian, Array.init) }
+}
+
+extension Projector {
+  /// The row layout this build writes and reads (`proj.meta/layout`, one byte).
+  static let layoutVersion: UInt8 = rowLayoutVersion
+
+  /// The layout of a projection set: its `layout` value, or 1 for projections written before
+  /// the key existed (JSON states), or `nil` for a set that holds nothing yet.
+  static func layout<T: LMDBReader & ~Copyable>(_ set: ProjectionSet, in txn: borrowing T) throws -> Int? {
+    if let v = try txn.value(for: ProjectionSet.layoutKey, in: set.meta), v.count == 1 { return Int(v[0]) }
+    return try projectedThrough(set, in: txn) > 0 ? 1 : nil
+  }
+
+  /// Refuses projections of another layout (a ledger written by an older version, not rebuilt).
+  static func requireCurrentLayout<T: LMDBReader & ~Copyable>(_ set: ProjectionSet, head: UInt64, in txn: borrowing T) throws {
+    if let found = try layout(set, in: txn), found != Int(layoutVersion) {
+      throw ProjectionError.outdatedLayout(found: found, expected: Int(layoutVersion))
+    }
+  }
 }

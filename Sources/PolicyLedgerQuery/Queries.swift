@@ -86,6 +86,7 @@ extension CouncilLedger {
   func reading<R>(_ knownAt: KnowledgeTime, _ body: (borrowing LMDBReadTransaction, UInt64) throws -> R) throws -> R {
     try log.environment.read { txn in
       let head = try log.headDigest(in: txn)?.sequence.rawValue ?? 0
+      try Projector.requireCurrentLayout(live, head: head, in: txn)
       let through = try Projector.projectedThrough(live, in: txn)
       guard through == head else { throw try Projector.incompleteError(live, through: through, head: head, in: txn) }
       let knowledge: UInt64
@@ -106,7 +107,7 @@ extension CouncilLedger {
   /// - Returns: `nil` when the entity did not exist then (or was not yet known).
   /// - Complexity: O(log n): one seek in the snapshot index, never a replay.
   public func entity(_ id: StreamID, asOf day: CalendarDay?, knownAt: KnowledgeTime = .latest) throws -> EntityState? {
-    try reading(knownAt) { txn, k in try Projector.state(of: id, asOf: day, knownThrough: k, set: live, in: txn) }
+    try reading(knownAt) { txn, k in try Reader(set: live, knownThrough: k).entity(id, asOf: day, in: txn) }
   }
 
   /// A body as of `day`.
@@ -129,8 +130,9 @@ extension CouncilLedger {
   /// - Complexity: O(e log n) for e entities of that kind: a seek per entity.
   func all<T>(_ kind: String, asOf day: CalendarDay?, knownAt: KnowledgeTime, _ pick: (EntityState) -> T?) throws -> [T] {
     try reading(knownAt) { txn, k in
-      try Projector.entities(ofKind: kind, set: live, in: txn).compactMap { id in
-        try Projector.state(of: id, asOf: day, knownThrough: k, set: live, in: txn).flatMap(pick)
+      let reader = Reader(set: live, knownThrough: k)
+      return try Projector.entities(ofKind: kind, set: live, in: txn).compactMap { id in
+        try reader.entity(id, asOf: day, in: txn).flatMap(pick)
       }
     }
   }
@@ -237,10 +239,11 @@ extension CouncilLedger {
   /// - Complexity: O(e log n) for e entities: one seek each, never a replay of the log.
   public func state(asOf day: CalendarDay?, knownAt: KnowledgeTime = .latest) throws -> LedgerState {
     try reading(knownAt) { txn, k in
+      let reader = Reader(set: live, knownThrough: k)
       var found: [String: [EntityState]] = [:]
       for kind in ["body", "person", "decision", "indicator"] {
         for id in try Projector.entities(ofKind: kind, set: live, in: txn) {
-          if let s = try Projector.state(of: id, asOf: day, knownThrough: k, set: live, in: txn) { found[kind, default: []].append(s) }
+          if let s = try reader.entity(id, asOf: day, in: txn) { found[kind, default: []].append(s) }
         }
       }
       return LedgerState(

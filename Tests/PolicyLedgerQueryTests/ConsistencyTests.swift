@@ -37,7 +37,7 @@ struct ConsistencyTests {
     let folder = TemporaryFolder("consistency-departure")
     let ledger = try ledger(folder)
     let head = try ledger.log.head()
-    #expect(throws: ProjectionError.invalid(index: 0, field: "effective", reason: "it would leave event 3 (member.role-changed) inconsistent: p would not be a member on 2020-10-01")) {
+    #expect(throws: ProjectionError.invalid(index: 0, field: "effective", reason: "it would leave event 3 (member.role-changed) inconsistent: p would not be a member of panel on 2020-10-01")) {
       try ledger.record([.init(.memberDeparted(.init(body: "panel", person: "p")), effective: .day(2020, 6, 1)!, actor: actor)])
     }
     #expect(try ledger.log.head() == head)
@@ -77,7 +77,7 @@ struct ConsistencyTests {
     #expect(throws: ProjectionError.invalid(index: 0, field: "corrects", reason: "event 2 (member.appointed, 2019-04) concerns body \"panel\" before 2022-01-01, when it would not yet exist; correct or retract that event first")) {
       try ledger.record([.init(.eventCorrected(.init(corrects: SequenceNumber(1), reason: "wrong date", payload: establishment, effective: .year(2022)!)), effective: .year(2022)!, actor: actor)])
     }
-    expectRefusal(mentioning: "event 2 (member.appointed, 2019-04) concerns body \"panel\" before") {
+    expectRefusal(mentioning: "event 2 (member.appointed, 2019-04) concerns body \"panel\", which would then never have been established") {
       try ledger.record([.init(.eventRetracted(.init(retracts: SequenceNumber(1), reason: "never existed")), effective: .year(2022)!, actor: actor)])
     }
     // Moving it earlier is fine.
@@ -93,8 +93,19 @@ struct ConsistencyTests {
     #expect(throws: ProjectionError.invalid(index: 0, field: "effective", reason: "event 3 (member.role-changed, 2020-10-01) concerns body \"panel\" after 2020-07-01; dissolve it after that, or correct that event first")) {
       try ledger.record([.init(.bodyDissolved(.init(body: "panel")), effective: .day(2020, 7, 1)!, actor: actor)])
     }
-    try ledger.record([.init(.bodyDissolved(.init(body: "panel")), effective: .day(2021, 3, 31)!, actor: actor)])
+    // A body that still seats someone is not dissolved: they leave first (the same day is fine).
+    #expect(throws: ProjectionError.invalid(index: 0, field: "effective", reason: "body \"panel\" would still have 1 member on 2021-03-31: P (p); record their departures (member.departed) on or before 2021-03-31 first")) {
+      try ledger.record([.init(.bodyDissolved(.init(body: "panel")), effective: .day(2021, 3, 31)!, actor: actor)])
+    }
+    try ledger.record([
+      .init(.memberDeparted(.init(body: "panel", person: "p")), effective: .day(2021, 3, 31)!, actor: actor),
+      .init(.bodyDissolved(.init(body: "panel")), effective: .day(2021, 3, 31)!, actor: actor),
+    ])
     #expect(try ledger.bodies(asOf: CalendarDay(year: 2021, month: 4, day: 1)).isEmpty)
+    // Nor can a departure be moved after the dissolution.
+    expectRefusal(mentioning: "body \"panel\" was dissolved on 2021-03-31 before 2021-04-02") {
+      try ledger.record([.init(.memberDeparted(.init(body: "panel", person: "p")), effective: .day(2021, 4, 2)!, actor: actor)])
+    }
   }
 
   @Test("counts are whole and never negative; money is never negative; percentages may be")
@@ -161,7 +172,7 @@ struct ConsistencyTests {
     let departed = try ledger.record([.init(.memberDeparted(.init(body: "panel", person: "p")), effective: .day(2021, 6, 30)!, actor: actor)])
     let head = try ledger.log.head()
     let departure = try CouncilEvent.memberDeparted(.init(body: "panel", person: "p")).payload()
-    expectRefusal(mentioning: "(member.departed) inconsistent: the body would not exist on 2019-03-01") {
+    expectRefusal(mentioning: "(member.departed) inconsistent: p would not be a member of panel on 2019-03-01") {
       try ledger.record([.init(.eventCorrected(.init(corrects: departed[0].sequence, reason: "date", payload: departure, effective: .day(2019, 3, 1)!)), effective: .day(2019, 3, 1)!, actor: actor)])
     }
     // Before the role change (2020-10-01) but after the appointment: the role change would be lost.
@@ -207,6 +218,7 @@ struct ConsistencyTests {
     }
     try ledger.record([
       .init(.bodyDissolved(.init(body: "wg")), effective: .day(2021, 3, 1)!, actor: actor),
+      .init(.memberDeparted(.init(body: "panel", person: "p")), effective: .day(2021, 3, 30)!, actor: actor),
       .init(.bodyDissolved(.init(body: "panel")), effective: .day(2021, 3, 31)!, actor: actor),
     ])
     #expect(try ledger.members(of: "panel", asOf: CalendarDay(year: 2021, month: 1, day: 1)).count == 1)

@@ -100,9 +100,46 @@ func naiveState(of entity: StreamID, asOf day: CalendarDay, knownThrough: UInt64
   var state: EntityState?
   for e in effective.filter({ $0.event.projectedEntities.contains(entity) && $0.effective.firstDay <= day })
     .sorted(by: { ($0.effective.firstDay, $0.original.sequence) < ($1.effective.firstDay, $1.original.sequence) }) {
-    state = Fold.apply(e, to: state, entity: entity)
+    state = legacyApply(e, to: state, entity: entity)
   }
   return state
+}
+
+/// The fold of format 1, the model the answers are checked against: a body's state holds its
+/// members and an indicator's its latest value, folded from the body's and the indicator's own
+/// events, as they were before memberships and series became rows of their own.
+func legacyApply(_ e: EffectiveEvent, to state: EntityState?, entity: StreamID) -> EntityState? {
+  switch (entity.kind, e.event) {
+  case ("body", .memberAppointed(let p)):
+    guard var s = state?.body else { return state }
+    s.members[p.person] = MembershipState(person: p.person, name: p.name, role: p.role, affiliations: p.affiliations,
+                                          since: e.effective, roleSince: nil, appointment: e.original.sequence)
+    return .body(s)
+  case ("body", .memberRoleChanged(let p)):
+    guard var s = state?.body, var m = s.members[p.person] else { return state }
+    m.role = p.role
+    m.roleSince = e.effective
+    s.members[p.person] = m
+    return .body(s)
+  case ("body", .memberAffiliationChanged(let p)):
+    guard var s = state?.body, var m = s.members[p.person] else { return state }
+    m.affiliations = p.affiliations
+    s.members[p.person] = m
+    return .body(s)
+  case ("body", .memberDeparted(let p)):
+    guard var s = state?.body else { return state }
+    s.members[p.person] = nil
+    return .body(s)
+  case ("indicator", .indicatorObserved(let p)):
+    guard var s = state?.indicator else { return state }
+    let record = ObservationRecord(value: p.value, unit: p.unit, period: p.period, note: p.note, effective: e.effective,
+                                   sequence: e.original.sequence, recordedAt: e.original.recordedAt, actor: e.original.actor,
+                                   source: e.original.source, correction: e.correction)
+    if let latest = s.latest, record.orderKey < latest.orderKey {} else { s.latest = record }
+    return .indicator(s)
+  default:
+    return Fold.apply(e, to: state, entity: entity)
+  }
 }
 
 /// Correction notes carry the correcting event's clock; the naive fold leaves them out.

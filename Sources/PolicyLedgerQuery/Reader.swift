@@ -1,0 +1,76 @@
+import PolicyLedgerDomain
+import PolicyLedgerEventLog
+import PolicyLedgerStorage
+
+extension Projector {
+  /// The bytes of the row of `entity` in force on `day` (nil: the latest), as known after event
+  /// `knownThrough`; nil when there is none or the entity did not exist then. For reading a few
+  /// fields in place (``IndicatorRowHead``) without decoding the state.
+  static func rowBytes<T: LMDBReader & ~Copyable>(of entity: StreamID, asOf day: CalendarDay?, knownThrough: UInt64, set: ProjectionSet,
+                                                 in txn: borrowing T) throws -> [UInt8]? {
+    let prefix = SnapshotKey.prefix(entity)
+    let upper = day.map { prefix + EventLog.dayKey(CalendarDay(daysSinceEpoch: $0.daysSinceEpoch + 1)) } ?? Array(entity.rawValue.utf8) + [1]
+    return try txn.withCursor(set.snapshots) { c in
+      var entry = try c.seek(before: upper)
+      while let e = entry, e.key.starts(with: prefix) {
+        let row = SnapshotRow(key: e.key, value: e.value, prefixLength: prefix.count)
+        if row.isVisible(knownThrough: knownThrough) { return row.stateBytes.isEmpty ? nil : Array(row.stateBytes) }
+        entry = try c.previous()
+      }
+      return nil
+    }
+  }
+
+  /// Runs `read` over a stored row of `entity`, reporting bytes that are not a row as
+  /// ``ProjectionError/damagedSnapshot(entity:reason:)`` (a rebuild repairs it).
+  static func damageChecked<R>(_ entity: StreamID, _ read: () throws -> R) throws -> R {
+    do { return try read() } catch let error as ProjectionError { throw error } catch {
+      throw ProjectionError.damagedSnapshot(entity: entity.rawValue, reason: "\(error)")
+    }
+  }
+}
+
+/// Answers as-of questions from the stored rows, completing each state with what its row does
+/// not hold: a body's members (its seats, `membership:BODY/PERSON`, as of the same date) and an
+/// indicator's latest value (from its series).
+struct Reader {
+  let set: ProjectionSet
+  /// Transaction time, as a sequence number (`UInt64.max - 1`: everything).
+  let knownThrough: UInt64
+
+  /// The state of `entity` on `day`, complete.
+  func entity<T: LMDBReader & ~Copyable>(_ entity: StreamID, asOf day: CalendarDay?, in txn: borrowing T) throws -> EntityState? {
+    guard let stored = try Projector.state(of: entity, asOf: day, knownThrough: knownThrough, set: set, in: txn) else { return nil }
+    return try complete(stored, asOf: day, in: txn)
+  }
+
+  /// Fills in what a stored state's row leaves out.
+  func complete<T: LMDBReader & ~Copyable>(_ state: EntityState, asOf day: CalendarDay?, in txn: borrowing T) throws -> EntityState {
+    switch state {
+    case .body(var b):
+      b.members = try roster(of: b.id, asOf: day, after: (b.established.firstDay, b.establishedSequence), in: txn)
+      return .body(b)
+    case .indicator(var i):
+      i.latest = try Projector.latestObservation(of: .indicator(i.id), asOf: day, knownThrough: knownThrough,
+                                                 after: (i.defined.firstDay, i.definedSequence), set: set, in: txn)
+      return .indicator(i)
+    default:
+      return state
+    }
+  }
+
+  /// The seats on `body` held on `day`, by person id: one seek per person ever seated (the
+  /// body's range of the entities index, then each seat's row as of the day). With `after`,
+  /// only seats taken after that point (the body's establishment): an appointment that a later
+  /// change left before the body existed does not count.
+  func roster<T: LMDBReader & ~Copyable>(of body: String, asOf day: CalendarDay?, after establishment: (CalendarDay, SequenceNumber)? = nil,
+                                        in txn: borrowing T) throws -> [String: MembershipState] {
+    var out: [String: MembershipState] = [:]
+    for seat in try Projector.entities(withPrefix: StreamID.membershipPrefix(body), set: set, in: txn) {
+      guard let m = try Projector.state(of: seat, asOf: day, knownThrough: knownThrough, set: set, in: txn)?.membership else { continue }
+      if let (day, sequence) = establishment, (m.since.firstDay, m.appointment.rawValue) <= (day, sequence.rawValue) { continue }
+      out[m.person] = m
+    }
+    return out
+  }
+}
