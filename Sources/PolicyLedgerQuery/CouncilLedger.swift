@@ -34,13 +34,12 @@ public final class CouncilLedger: Sendable {
         }
         return d
       }
-      let meta = try db("meta")
-      guard let series = try log.environment.database(named: "proj.series", create: false) else {
-        // Projections written before the series index existed: layout 1.
-        throw ProjectionError.outdatedLayout(found: 1, expected: Int(Projector.layoutVersion))
-      }
-      live = ProjectionSet(snapshots: try db("snapshots"), entities: try db("entities"), amendments: try db("amendments"), meta: meta,
-                           series: series, prefix: "proj.")
+      let snapshots = try db("snapshots")
+      // Projections written before the series index existed (layout 1) have none: the log can
+      // still be read and verified, and every query reports the layout (`reading`).
+      let series = try log.environment.database(named: "proj.series", create: false)
+      live = ProjectionSet(snapshots: snapshots, entities: try db("entities"), amendments: try db("amendments"), meta: try db("meta"),
+                           series: series ?? snapshots, prefix: "proj.")
     } else {
       live = try log.environment.write { txn in
         let set = try ProjectionSet.open(prefix: "proj.", in: txn)
