@@ -220,7 +220,7 @@ public final class EventLog: Sendable {
     }
   }
 
-  private func appendInTransaction(_ batch: [ProposedEvent], expectations: [StreamID: ExpectedVersion], txn: borrowing LMDBWriteTransaction) throws -> [RecordedEvent] {
+  func appendInTransaction(_ batch: [ProposedEvent], expectations: [StreamID: ExpectedVersion], txn: borrowing LMDBWriteTransaction) throws -> [RecordedEvent] {
     let head = try headDigest(in: txn)
     var sequence = head?.sequence ?? SequenceNumber(0)
     var previousHash = head?.hash ?? .genesis
