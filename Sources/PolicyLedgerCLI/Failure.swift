@@ -50,6 +50,7 @@ struct Failure: Error, CustomStringConvertible {
       switch error {
       case .noLedger(let path): return .noLedger(path)
       case .notALedger: return Failure(.noInput, error.description)
+      case .damaged: return Failure(.ioError, error.description)
       case .unsupportedFormat: return Failure(.dataError, error.description)
       case let .invalidEvent(index, field, reason): return Failure(.dataError, "event \(index + 1), field \"\(field)\": \(reason)")
       case .concurrencyConflict: return Failure(.dataError, error.description)
@@ -96,6 +97,10 @@ struct Failure: Error, CustomStringConvertible {
       return Failure(.ioError, "the disk holding \(place) is full (\(error.operation) failed with ENOSPC); nothing was written")
     case ENOENT:
       return Failure(.noInput, "no ledger at \(place) (\(error.operation) failed with ENOENT)")
+    case EMLINK:
+      return Failure(.ioError, "refusing to write: \(place); nothing was written. Remove the other link (make copies with `policy-ledger backup`); reading still works")
+    case ESTALE:
+      return Failure(.ioError, "refusing to write: \(place); nothing was written")
     case _ where ["MDB_CORRUPTED", "MDB_PAGE_NOTFOUND"].contains(error.codeName):
       // LMDB keeps no page checksums: damage shows up as a page it cannot follow.
       return Failure(.ioError, "storage error: \(error.description); a page of \(place) is damaged. If `policy-ledger verify` passes, the damage is only in the projections, and `export --output FILE` then `import FILE` into a new folder restores the ledger (with new recorded-at times and hashes); otherwise restore the ledger from a backup")

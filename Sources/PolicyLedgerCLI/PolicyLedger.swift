@@ -32,7 +32,8 @@ struct PolicyLedger: ParsableCommand {
         65  bad input data: an import line or event that fails validation
         66  no ledger at the path, or the input file is missing
         70  internal error
-        74  storage or I/O error (LMDB, permissions, disk)
+        74  storage or I/O error (LMDB, permissions, a full disk, a damaged data.mdb,
+            a data.mdb with more than one hard link)
       Errors go to standard error as one line beginning "error: ".
 
       SHELL COMPLETION
