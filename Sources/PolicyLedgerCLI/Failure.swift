@@ -18,7 +18,8 @@ struct Failure: Error, CustomStringConvertible {
     case usage = 64
     /// An import line or recorded event fails validation (EX_DATAERR).
     case dataError = 65
-    /// No ledger at the path, or the input file is missing (EX_NOINPUT).
+    /// No ledger at the path, the input file is missing, or the ledger holds no such body or
+    /// indicator (on the date asked) (EX_NOINPUT).
     case noInput = 66
     /// A bug in this tool (EX_SOFTWARE).
     case software = 70
@@ -65,7 +66,7 @@ struct Failure: Error, CustomStringConvertible {
       switch error {
       case let .invalid(index, field, reason): return Failure(.dataError, "event \(index + 1), field \"\(field)\": \(reason)")
       case .incomplete, .rebuilding: return Failure(.ioError, error.description)
-      case .noSuchEntity(let what): return Failure(.usage, "there is no \(what)")
+      case .noSuchEntity(let what): return Failure(.noInput, "there is no \(what)")
       case .unknownEntityKind: return Failure(.software, "internal error: \(error.description)")
       case .damagedSnapshot: return Failure(.ioError, error.description)
       case .wouldInvalidate: return Failure(.dataError, error.description)
