@@ -118,3 +118,50 @@ struct NewUserTests {
     expectFailure(try cli(["import", file, "--ledger", folder.child("ledger")]), status: 65, mentioning: ["line 1", "1048576"])
   }
 }
+
+/// Fixtures/SOURCES.md: the members' affiliations follow the slide's printed lines.
+@Suite("Seed fixture transcription")
+struct FixtureTranscriptionTests {
+  /// 「基本計画専門調査会の委員構成」 as printed in the seed, one entry per printed line under each
+  /// name (同 read as the line above).
+  static let slideLines: [String: [String]] = {
+    let council = ["総合科学技術・イノベーション会議議員"]
+    var lines: [String: [String]] = [:]
+    for person in ["ueyama-takahiro", "kajiwara-yumiko", "kotani-motoko", "kobayashi-yoshimitsu", "shinohara-hiromichi",
+                   "hashimoto-kazuhito", "matsuo-seiichi", "yamagiwa-juichi"] { lines[person] = council }
+    lines["ataka-kazuto"] = ["慶應義塾大学環境情報学部教授", "ヤフー株式会社チーフストラテジーオフィサー"]
+    lines["esaki-hiroshi"] = ["東京大学大学院情報理工学系研究科教授"]
+    lines["endo-noriko"] = ["慶應義塾大学大学院政策・メディア研究科特任教授"]
+    lines["osumi-noriko"] = ["東北大学副学長・大学院医学系研究科教授"]
+    lines["kitaoka-shinichi"] = ["東京大学名誉教授、独立行政法人国際協力機構理事長"]
+    lines["gonokami-makoto"] = ["東京大学総長"]
+    lines["suga-hiroaki"] = ["東京大学大学院理学系研究科教授", "ミラバイオロジクス株式会社取締役"]
+    lines["tokura-masakazu"] = ["住友化学株式会社代表取締役会長", "一般社団法人日本経済団体連合会審議員会副議長"]
+    lines["nagai-ryozo"] = ["自治医科大学学長"]
+    lines["hamaguchi-michinari"] = ["国立研究開発法人科学技術振興機構理事長"]
+    lines["kuno-yuko"] = ["京都大学総長学事補佐・経営管理大学院特命教授", "S&R財団理事長兼CEO、ハルシオン創設者兼議長"]
+    return lines
+  }()
+
+  @Test("every member's affiliations are the slide's lines, one per line, none split at 、; SOURCES.md states the rule")
+  func affiliationsFollowTheSlide() throws {
+    var seen: [String: [String]] = [:]
+    for line in try String(contentsOfFile: seedFixturePath, encoding: .utf8).split(separator: "\n") {
+      guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            object["type"] as? String == "member.appointed", let payload = object["payload"] as? [String: Any],
+            let person = payload["person"] as? String else { continue }
+      seen[person] = payload["affiliations"] as? [String]
+    }
+    #expect(seen.count == 19)
+    for (person, expected) in Self.slideLines { #expect(seen[person] == expected, "\(person)") }
+    let sources = try String(contentsOfFile: repositoryRoot + "/Fixtures/SOURCES.md", encoding: .utf8)
+    #expect(sources.contains("one affiliation per printed line, each line kept whole, never split at 、"))
+    // The seed slide itself, where it is at hand (shared/ beside the repository): each expected
+    // line is printed there whole.
+    for seed in [repositoryRoot + "/../shared/seeds/000_2059a86a64d69f4e.txt", "/work/shared/seeds/000_2059a86a64d69f4e.txt"] {
+      guard let text = try? String(contentsOfFile: seed, encoding: .utf8) else { continue }
+      for line in Self.slideLines.values.joined() { #expect(text.contains(line), "\(line)") }
+      break
+    }
+  }
+}
