@@ -60,9 +60,28 @@ extension ObservedPeriod: CommandLineValue {
 extension LedgerDecimal: CommandLineValue {
   static func read(_ text: String) throws(ArgumentProblem) -> LedgerDecimal {
     guard let value = LedgerDecimal(lenient: text) else {
+      if let (integer, fraction) = digitCounts(text),
+         integer > LedgerDecimal.maximumIntegerDigits || fraction > LedgerDecimal.maximumScale {
+        throw ArgumentProblem(reason: "\"\(text)\" is too long: it has \(integer) digits before the point and \(fraction) after; a value has at most \(LedgerDecimal.maximumIntegerDigits) before and \(LedgerDecimal.maximumScale) after")
+      }
       throw ArgumentProblem(reason: "\"\(text)\" is not a number; write digits with an optional decimal point, such as 43763, 43,763 or 24.7")
     }
     return value
+  }
+
+  /// The digits before and after the point of a number as people print it (signs, separators and
+  /// full-width forms ignored), or `nil` when `text` is not digits with at most one point.
+  private static func digitCounts(_ text: String) -> (integer: Int, fraction: Int)? {
+    var integer = 0, fraction = 0, seenPoint = false
+    for scalar in text.trimmingCharacters(in: .whitespaces).unicodeScalars {
+      switch scalar.value {
+      case 0x30...0x39, 0xFF10...0xFF19: if seenPoint { fraction += 1 } else { integer += 1 }
+      case 0x2E, 0xFF0E: if seenPoint { return nil }; seenPoint = true
+      case 0x2C, 0xFF0C, 0x2B, 0xFF0B, 0x2D, 0xFF0D, 0x2212: continue
+      default: return nil
+      }
+    }
+    return integer > 0 ? (integer, fraction) : nil
   }
 }
 

@@ -64,12 +64,18 @@ extension PolicyLedger {
       ])
       let json = JSON.object(["source": .string(source.log.path), "backup": .string(destination), "sourceHead": .optional(before?.description),
                               "backupHead": .optional(copied?.description), "eventsVerified": .integer(report.eventsChecked), "valid": .bool(true)])
-      Report(caption: ["Backed up \(report.eventsChecked) events to \(destination) and verified the copy: its head equals the source's."],
+      Report(caption: ["Backed up \(Render.count(Int(report.eventsChecked), "event")) to \(destination) and verified the copy: its head equals the source's."],
              table: table, json: json).emit(output.format)
     }
 
     /// Creates the destination folder, or checks that an existing one is empty.
     static func prepare(_ path: String) throws {
+      // A symbolic link to nothing: fileExists follows it and says no, and creating the folder
+      // then fails with "already exists". It is a wrong path given, not an I/O failure.
+      if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path),
+         !FileManager.default.fileExists(atPath: path) {
+        throw Failure(.usage, "\(path) is a symbolic link to \(target), which does not exist; back up into a new or empty folder")
+      }
       var isDirectory: ObjCBool = false
       if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
         guard isDirectory.boolValue else { throw Failure(.usage, "\(path) is a file; back up into a new or empty folder") }

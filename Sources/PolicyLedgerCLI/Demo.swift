@@ -55,7 +55,7 @@ extension PolicyLedger {
 
       heading(5, "Verify the hash chain and note the digest", command: "policy-ledger verify; policy-ledger digest")
       let report = try ledger.log.verify()
-      Console.line("  \(report.isValid ? "valid" : "INVALID"): \(report.eventsChecked) events checked")
+      Console.line("  \(report.isValid ? "valid" : "INVALID"): \(Render.count(Int(report.eventsChecked), "event")) checked")
       Console.line("  digest: \(report.head?.description ?? "(empty)")")
       Console.line("  Keep the digest; later `policy-ledger verify --digest <it>` proves nothing up to it was rewritten.")
       Console.line()

@@ -18,7 +18,8 @@ struct Failure: Error, CustomStringConvertible {
     case usage = 64
     /// An import line or recorded event fails validation (EX_DATAERR).
     case dataError = 65
-    /// No ledger at the path, or the input file is missing (EX_NOINPUT).
+    /// No ledger at the path, the input file is missing, or the ledger holds no such body or
+    /// indicator (on the date asked) (EX_NOINPUT).
     case noInput = 66
     /// A bug in this tool (EX_SOFTWARE).
     case software = 70
@@ -50,6 +51,7 @@ struct Failure: Error, CustomStringConvertible {
       switch error {
       case .noLedger(let path): return .noLedger(path)
       case .notALedger: return Failure(.noInput, error.description)
+      case .damaged: return Failure(.ioError, error.description)
       case .unsupportedFormat: return Failure(.dataError, error.description)
       case let .invalidEvent(index, field, reason): return Failure(.dataError, "event \(index + 1), field \"\(field)\": \(reason)")
       case .concurrencyConflict: return Failure(.dataError, error.description)
@@ -64,7 +66,7 @@ struct Failure: Error, CustomStringConvertible {
       switch error {
       case let .invalid(index, field, reason): return Failure(.dataError, "event \(index + 1), field \"\(field)\": \(reason)")
       case .incomplete, .rebuilding, .outdatedLayout: return Failure(.ioError, error.description)
-      case .noSuchEntity(let what): return Failure(.usage, "there is no \(what)")
+      case .noSuchEntity(let what): return Failure(.noInput, "there is no \(what)")
       case .unknownEntityKind: return Failure(.software, "internal error: \(error.description)")
       case .damagedSnapshot: return Failure(.ioError, error.description)
       case .wouldInvalidate: return Failure(.dataError, error.description)
@@ -96,6 +98,10 @@ struct Failure: Error, CustomStringConvertible {
       return Failure(.ioError, "the disk holding \(place) is full (\(error.operation) failed with ENOSPC); nothing was written")
     case ENOENT:
       return Failure(.noInput, "no ledger at \(place) (\(error.operation) failed with ENOENT)")
+    case EMLINK:
+      return Failure(.ioError, "refusing to write: \(place); nothing was written. Remove the other link (make copies with `policy-ledger backup`); reading still works")
+    case ESTALE:
+      return Failure(.ioError, "refusing to write: \(place); nothing was written")
     case _ where ["MDB_CORRUPTED", "MDB_PAGE_NOTFOUND"].contains(error.codeName):
       // LMDB keeps no page checksums: damage shows up as a page it cannot follow.
       return Failure(.ioError, "storage error: \(error.description); a page of \(place) is damaged. If `policy-ledger verify` passes, the damage is only in the projections, and `export --output FILE` then `import FILE` into a new folder restores the ledger (with new recorded-at times and hashes); otherwise restore the ledger from a backup")

@@ -29,7 +29,7 @@ extension PolicyLedger {
       let history: (indicator: IndicatorState, entries: [IndicatorHistoryEntry])
       do { history = try ledger.indicatorHistory(id, knownAt: try time.knowledge()) } catch ProjectionError.noSuchEntity {
         let known = try ledger.indicators(asOf: nil).map(\.id)
-        throw Failure(.usage, "there is no indicator \"\(id)\"; the ledger knows " + (known.isEmpty ? "no indicators" : known.joined(separator: ", ")))
+        throw Failure(.noInput, "there is no indicator \"\(id)\"; the ledger knows " + (known.isEmpty ? "no indicators" : known.joined(separator: ", ")))
       }
       let asOf = try time.asOf?.value("--as-of").firstDay
       let entries = history.entries.filter { entry in asOf.map { entry.event.effective.firstDay <= $0 } ?? true }

@@ -69,9 +69,11 @@ extension PolicyLedger {
       }
       let first = recorded.first?.sequence.rawValue ?? 0
       let last = recorded.last?.sequence.rawValue ?? 0
+      let numbers = first == last ? "event \(first)" : "events \(first)–\(last)"
       let summary = dryRun
-        ? "Dry run: all \(recorded.count) events of \(input.name) are valid (they would be events \(first)–\(last)); nothing was written."
-        : "Imported \(Render.count(recorded.count, "event")) from \(input.name) as events \(first)–\(last) into \(ledger.resolvedPath)."
+        ? (recorded.count == 1 ? "Dry run: the one event of \(input.name) is valid (it would be \(numbers)); nothing was written."
+                               : "Dry run: all \(recorded.count) events of \(input.name) are valid (they would be \(numbers)); nothing was written.")
+        : "Imported \(Render.count(recorded.count, "event")) from \(input.name) as \(numbers) into \(ledger.resolvedPath)."
       let table = TextTable(["events", "first", "last", "dry run", "head"],
                             rows: [[Cell(String(recorded.count)), Cell(String(first)), Cell(String(last)), Cell(dryRun ? "yes" : "no"), Cell.optional(head?.description)]])
       let json = JSON.fields([
@@ -160,7 +162,9 @@ enum NDJSONInput {
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }  // a UTF-8 byte-order mark
     var progress: ProgressBar?
     if showProgress {
-      let total = bytes.reduce(into: 0) { if $1 == 0x0A { $0 += 1 } } + 1
+      // Lines as the loop below counts them: a final line break ends the last line, it does not
+      // start another (else the bar would stop at 50000/50001).
+      let total = bytes.reduce(into: 0) { if $1 == 0x0A { $0 += 1 } } + (bytes.last == 0x0A || bytes.isEmpty ? 0 : 1)
       if total > 5_000 { progress = ProgressBar(total: total, label: "reading \(name)") }
     }
     defer { progress?.finish() }
@@ -190,7 +194,9 @@ enum NDJSONInput {
       }
       if number % 1_000 == 0 { progress?.update(number) }
       start = end + 1
+      if start == bytes.count { break }  // a final line break: no empty line after it
     }
+    progress?.update(number)
     if !sawContent { throw Failure(.dataError, "\(name) holds no events: every line is blank") }
     return out
   }

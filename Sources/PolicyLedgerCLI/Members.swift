@@ -29,10 +29,10 @@ extension PolicyLedger {
       let knownAt = try time.knowledge()
       guard let body = try ledger.body(id, asOf: day, knownAt: knownAt) else {
         if let later = try ledger.body(id, asOf: nil, knownAt: knownAt) {
-          throw Failure(.usage, "body \"\(id)\" (\(later.name.ja)) did not exist on \(day): it was established \(later.established)")
+          throw Failure(.noInput, "body \"\(id)\" (\(later.name.ja)) did not exist on \(day): it was established \(later.established)")
         }
         let known = try ledger.bodies(asOf: nil, knownAt: knownAt, includeDissolved: true).map(\.id)
-        throw Failure(.usage, "there is no body \"\(id)\"; the ledger knows " + (known.isEmpty ? "no bodies" : known.joined(separator: ", ")))
+        throw Failure(.noInput, "there is no body \"\(id)\"; the ledger knows " + (known.isEmpty ? "no bodies" : known.joined(separator: ", ")))
       }
       let members = body.orderedMembers
       var table = TextTable([.init("#", alignRight: true), .init("name"), .init("role"), .init("person"), .init("since"), .init("affiliations")])

@@ -28,11 +28,13 @@ struct PolicyLedger: ParsableCommand {
       EXIT STATUS
         0   success
         1   verify or check found a problem
-        64  usage error: a bad flag or value, an impossible date, an unknown id
+        64  usage error: a bad flag or value, an impossible date
         65  bad input data: an import line or event that fails validation
-        66  no ledger at the path, or the input file is missing
+        66  not found: no ledger at the path, a missing input file, or no such body or
+            indicator (on the date asked)
         70  internal error
-        74  storage or I/O error (LMDB, permissions, disk)
+        74  storage or I/O error (LMDB, permissions, a full disk, a damaged data.mdb,
+            a data.mdb with more than one hard link)
       Errors go to standard error as one line beginning "error: ".
 
       SHELL COMPLETION

@@ -5,9 +5,9 @@ import PolicyLedgerEventLog
 
 /// The flags of a target rule (目標値).
 struct TargetOptions: ParsableArguments {
-  @Option(name: .customLong("target-factor"), help: ArgumentHelp("A target relative to the baseline: 1.1 for 1割増加, 1.5 for 5割増加, 2 for 2倍.", valueName: "factor"))
+  @Option(name: .customLong("target-factor"), parsing: .unconditional, help: ArgumentHelp("A target relative to the baseline: 1.1 for 1割増加, 1.5 for 5割増加, 2 for 2倍.", valueName: "factor"))
   var factor: Checked<LedgerDecimal>?
-  @Option(name: .customLong("target-value"), help: ArgumentHelp("An absolute target, such as 30 for 30%.", valueName: "value"))
+  @Option(name: .customLong("target-value"), parsing: .unconditional, help: ArgumentHelp("An absolute target, such as 30 for 30%.", valueName: "value"))
   var value: Checked<LedgerDecimal>?
   @Flag(name: .customLong("at-least"), help: "Met when the value reaches the target or more (以上; the default).")
   var atLeast = false
@@ -19,7 +19,7 @@ struct TargetOptions: ParsableArguments {
   var approximate = false
   @Option(name: .customLong("stated-as"), help: ArgumentHelp("The slide's own words, such as 1割増加（48,139人）.", valueName: "text"))
   var statedAs: String?
-  @Option(name: .customLong("printed-value"), help: ArgumentHelp("The absolute number the slide prints for the target, such as 48,139.", valueName: "value"))
+  @Option(name: .customLong("printed-value"), parsing: .unconditional, help: ArgumentHelp("The absolute number the slide prints for the target, such as 48,139.", valueName: "value"))
   var printedValue: Checked<LedgerDecimal>?
   @Option(name: .customLong("target-period"), help: ArgumentHelp("The period the target is for, such as FY2020 or 2020年度.", valueName: "period"))
   var period: Checked<ObservedPeriod>?
@@ -79,11 +79,11 @@ extension PolicyLedger.Record {
     var parent: Checked<EntityID>?
     @Option(help: ArgumentHelp("A breakdown dimension, repeatable: sector=大学等, field=理学系.", valueName: "key=value"))
     var breakdown: [Checked<BreakdownPair>] = []
-    @Option(name: .customLong("baseline-value"), help: ArgumentHelp("基準年値 (43,763).", valueName: "value"))
+    @Option(name: .customLong("baseline-value"), parsing: .unconditional, help: ArgumentHelp("基準年値 (43,763).", valueName: "value"))
     var baselineValue: Checked<LedgerDecimal>?
     @Option(name: .customLong("baseline-period"), help: ArgumentHelp("The period of the baseline (2015, FY2015).", valueName: "period"))
     var baselinePeriod: Checked<ObservedPeriod>?
-    @Option(name: .customLong("reference-value"), help: ArgumentHelp("参考値, the figure in parentheses (24.7).", valueName: "value"))
+    @Option(name: .customLong("reference-value"), parsing: .unconditional, help: ArgumentHelp("参考値, the figure in parentheses (24.7).", valueName: "value"))
     var referenceValue: Checked<LedgerDecimal>?
     @Option(name: .customLong("reference-period"), help: ArgumentHelp("The period of the reference value (2013).", valueName: "period"))
     var referencePeriod: Checked<ObservedPeriod>?
@@ -123,7 +123,9 @@ extension PolicyLedger.Record {
 
     @Option(help: ArgumentHelp("The indicator's id.", valueName: "id"))
     var indicator: Checked<EntityID>
-    @Option(help: ArgumentHelp("The value as printed: 43153, 43,153, ４３，１５３, 24.7.", valueName: "value"))
+    // Decimal options take the next argument whatever it looks like, so that `--value -5` is
+    // read as a value (and refused by validation as a negative count) rather than as a flag.
+    @Option(parsing: .unconditional, help: ArgumentHelp("The value as printed: 43153, 43,153, ４３，１５３, 24.7.", valueName: "value"))
     var value: Checked<LedgerDecimal>
     @Option(help: ArgumentHelp("The unit; must be the indicator's (人, %, ％, 億円, 兆円, 百万円, 件).", valueName: "unit"))
     var unit: IndicatorUnit

@@ -34,7 +34,7 @@ extension PolicyLedger.Record {
     static let configuration = CommandConfiguration(
       commandName: "member-appointed",
       abstract: "A person joins a body (委員構成).",
-      discussion: "Example: policy-ledger record member-appointed --body basic-plan-panel --person kuno-yuko --name-ja \"久能 祐子\" --role advisor --affiliation \"S&R財団理事長兼CEO\" --affiliation ハルシオン創設者兼議長 --effective 平成31年4月")
+      discussion: "Example: policy-ledger record member-appointed --body basic-plan-panel --person kuno-yuko --name-ja \"久能 祐子\" --role advisor --affiliation 京都大学総長学事補佐・経営管理大学院特命教授 --affiliation \"S&R財団理事長兼CEO、ハルシオン創設者兼議長\" --effective 平成31年4月")
     static let flags = membershipFlags
 
     @OptionGroup var member: MembershipOptions

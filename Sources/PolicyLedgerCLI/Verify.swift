@@ -37,7 +37,7 @@ extension PolicyLedger {
         caption.append("The hash chain of \(Render.count(Int(report.eventsChecked), "event")) is intact.")
         if let digest { caption.append("The ledger extends the digest \(digest).") }
       } else {
-        caption.append("Checked \(report.eventsChecked) events before the first failure.")
+        caption.append("Checked \(Render.count(Int(report.eventsChecked), "event")) before the first failure.")
       }
       let json = JSON.fields([
         "valid": .bool(report.isValid), "eventsChecked": .integer(report.eventsChecked), "head": .optional(report.head?.description),

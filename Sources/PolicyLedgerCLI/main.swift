@@ -32,7 +32,7 @@ LMDBDamage.exitStatus = 74
 // A damaged size in data.mdb can point a read past the end of the mapped file: the kernel then
 // sends SIGBUS. Say what it means in one line and exit 74, rather than print a crash report.
 signal(SIGBUS) { _ in
-  let message = "error: a ledger file is damaged: a read went past the end of data.mdb (SIGBUS); run `policy-ledger verify`, and restore the ledger from a backup if it fails\n"
+  let message = "error: a ledger file is damaged, or its disk is full: an access to a memory-mapped ledger file went past its end (SIGBUS); free space if the disk is full, else run `policy-ledger verify`, and restore the ledger from a backup if it fails\n"
   message.withCString { _ = write(2, $0, strlen($0)) }
   _exit(74)
 }

@@ -197,9 +197,15 @@ public struct ObservedPeriod: Codable, Hashable, Sendable, CustomStringConvertib
       self.init(a, through: b)
       return
     }
-    if let single = try? EffectiveDate(parsing: text) { self.init(single); return }
-    let range = try parseDateRange(text)
-    self.init(range.first, through: range.last)
+    let singleError: DateInputError
+    do throws(DateInputError) { self.init(try EffectiveDate(parsing: text)); return } catch { singleError = error }
+    do throws(DateInputError) {
+      let range = try parseDateRange(text)
+      self.init(range.first, through: range.last)
+    } catch {
+      // One date without its year (6月上旬) is better told so than "not a date range".
+      throw singleError.verdict == "needs a year" ? singleError : error
+    }
   }
 
   public var description: String { last.map { "\(first)/\($0)" } ?? first.description }

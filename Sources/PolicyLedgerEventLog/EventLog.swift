@@ -82,7 +82,7 @@ public final class EventLog: Sendable {
         throw LedgerError.notALedger(path: path, reason: "its data.mdb is empty")
       }
       if size > 0 && size < 2 * 4096 {
-        throw LedgerError.notALedger(path: path, reason: "its data.mdb is \(size) bytes long, shorter than LMDB's two meta pages: it is truncated or not an LMDB file")
+        throw LedgerError.damaged(path: path, reason: "its data.mdb is \(size) bytes long, shorter than LMDB's two meta pages: it is truncated or not an LMDB file")
       }
     }
     let environment: LMDBEnvironment
@@ -90,17 +90,25 @@ public final class EventLog: Sendable {
       environment = try LMDBEnvironment.open(path: path, options: storageOptions)
     } catch {
       switch error.code {
+      // Both are read from the meta pages, which a damaged byte can change: damage, not "no ledger".
       case LMDBError.invalid.code:
-        throw LedgerError.notALedger(path: path, reason: "its data.mdb is not an LMDB file")
+        throw LedgerError.damaged(path: path, reason: "its data.mdb is not a valid LMDB file (a meta page is damaged, or it never was one)")
       case LMDBError.versionMismatch.code:
-        throw LedgerError.notALedger(path: path, reason: "its data.mdb was written by an incompatible LMDB version")
+        throw LedgerError.damaged(path: path, reason: "its data.mdb gives another LMDB format version (a meta page is damaged, or an incompatible LMDB wrote it)")
+      case ENOMEM where FileManager.default.fileExists(atPath: path + "/data.mdb"):
+        // LMDB maps at least as many bytes as the meta page says are in use.
+        throw LedgerError.damaged(path: path, reason: "LMDB could not map its data.mdb (ENOMEM): the meta page asks for an impossible size, so it is probably damaged")
       default:
         throw LedgerError.storage(error)
       }
     }
-    let (pagesInUse, pageSize) = environment.fileStatistics()
-    if stat(path + "/data.mdb", &fileInfo) == 0, Int(fileInfo.st_size) < pagesInUse * pageSize {
-      throw LedgerError.notALedger(path: path, reason: "its data.mdb is truncated: \(fileInfo.st_size) bytes, but LMDB's meta page says it uses \(pagesInUse * pageSize) (a partial copy, or a full disk?)")
+    // Every number read from the file is untrusted: a damaged meta page can hold any value, so
+    // none of this arithmetic may overflow.
+    guard let bytesInUse = environment.bytesInUse else {
+      throw LedgerError.damaged(path: path, reason: "LMDB's meta page gives an impossible last page number or page size: the meta page is damaged")
+    }
+    if stat(path + "/data.mdb", &fileInfo) == 0, Int(fileInfo.st_size) < bytesInUse {
+      throw LedgerError.damaged(path: path, reason: "its data.mdb is truncated or its meta page damaged: \(fileInfo.st_size) bytes, but LMDB's meta page says it uses \(bytesInUse) (a partial copy, or a full disk?)")
     }
     return try EventLog(environment: environment, options: options)
   }

@@ -8,6 +8,9 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
   case concurrencyConflict(stream: StreamID, expected: ExpectedVersion, actual: UInt64)
   /// The folder holds an LMDB environment that is not a Policy Ledger, or no LMDB data at all.
   case notALedger(path: String, reason: String)
+  /// The ledger's files are damaged (a truncated `data.mdb`, a damaged meta page): restore it
+  /// from a backup.
+  case damaged(path: String, reason: String)
   /// The ledger was written in a format version this build does not read.
   case unsupportedFormat(path: String, found: String, supported: String)
   /// No ledger exists at the path (and creating one was not asked for).
@@ -30,6 +33,8 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable, Equatable {
       return "concurrency conflict on stream \(stream): expected \(expected), but the stream is at version \(actual); re-read it and retry"
     case let .notALedger(path, reason):
       return "\(path) is not a Policy Ledger: \(reason)"
+    case let .damaged(path, reason):
+      return "\(path) is damaged: \(reason); restore the ledger from a backup (`policy-ledger backup` makes verified copies)"
     case let .unsupportedFormat(path, found, supported):
       return "\(path) is a Policy Ledger of format version \(found); this build reads format version \(supported)"
     case let .noLedger(path):

@@ -108,6 +108,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
       var flags = UInt32(MDB_NOTLS)
       if options.readOnly { flags |= UInt32(MDB_RDONLY) }
       if options.readOnly && options.withoutLocking { flags |= UInt32(MDB_NOLOCK) }
+      if !options.readOnly { try LMDBEnvironment.reserveLockFile(in: path, readers: options.maximumReaders) }
       try check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open", context: path)
       var dead: Int32 = 0
       try check(mdb_reader_check(env, &dead), "mdb_reader_check", context: path)
@@ -123,6 +124,28 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
   deinit {
     mdb_env_close(handle)
+  }
+
+  /// Creates a missing `lock.mdb` with its blocks allocated. LMDB sizes the lock file with
+  /// `ftruncate` and then writes it through a memory map: on a full disk (a full tmpfs) that
+  /// write is a `SIGBUS`, not an error. Allocating the blocks first turns it into `ENOSPC`.
+  private static func reserveLockFile(in folder: String, readers: UInt32) throws(LMDBError) {
+    let file = folder + "/lock.mdb"
+    let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    if fd < 0 {
+      if errno == EEXIST { return }
+      throw LMDBError(code: errno, operation: "open", context: file)
+    }
+    defer { close(fd) }
+    // LMDB's size for `readers` slots: a 64-byte slot each after a header of two slots' size,
+    // rounded up to whole pages.
+    let bytes = (Int(readers) + 2) * 64
+    let size = (bytes + 4095) / 4096 * 4096
+    let rc = posix_fallocate(fd, 0, off_t(size))
+    if rc != 0 && rc != EOPNOTSUPP && rc != EINVAL {
+      unlink(file)
+      throw LMDBError(code: rc, operation: "posix_fallocate", context: file)
+    }
   }
 
   // MARK: Databases
@@ -199,6 +222,11 @@ public final class LMDBEnvironment: @unchecked Sendable {
   ///   `EIO`, or `MDB_MAP_FULL` when the map cannot grow past ``Options/maximumMapSize``).
   ///   The corresponding LMDB functions are `mdb_txn_begin` and `mdb_txn_commit`.
   public func write<R>(_ body: (borrowing LMDBWriteTransaction) throws -> R) throws -> R {
+    // LMDB's writer lock lives in lock.mdb, one per folder: a second folder holding a hard link
+    // to this data.mdb would have its own, and its writer would run beside ours. The data file's
+    // own lock (taken before LMDB's, released after the commit) excludes it however it is reached.
+    let writerLock = try lockDataFileForWriting()
+    defer { close(writerLock) }
     var attempts = 0
     while true {
       attempts += 1
@@ -232,6 +260,50 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
   }
 
+  // MARK: The data file's writer lock
+
+  /// Opens `data.mdb` anew (a new open file description, so that threads of this process exclude
+  /// each other too) and takes an exclusive `flock` on it, waiting for any other writer through
+  /// any path to the same file. Refuses a data file with more than one link: writers through
+  /// another folder's lock file would not see this folder's readers, and could overwrite pages
+  /// they are still reading. Closing the returned descriptor releases the lock.
+  private func lockDataFileForWriting() throws(LMDBError) -> Int32 {
+    let file = path + "/data.mdb"
+    let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { throw LMDBError(code: errno, operation: "open", context: file) }
+    while flock(fd, LOCK_EX) != 0 {
+      if errno == EINTR { continue }
+      let code = errno
+      close(fd)
+      throw LMDBError(code: code, operation: "flock", context: file)
+    }
+    var info = stat()
+    if fstat(fd, &info) != 0 {
+      let code = errno
+      close(fd)
+      throw LMDBError(code: code, operation: "fstat", context: file)
+    }
+    if info.st_nlink > 1 {
+      close(fd)
+      throw LMDBError(code: EMLINK, operation: "open for writing",
+                      context: "\(file) has \(info.st_nlink) hard links: another folder shares this ledger's data file, and LMDB's lock file is per folder, so writers through the two folders would not exclude each other")
+    }
+    var mapped = stat()
+    if fstat(mdbDataDescriptor, &mapped) == 0, mapped.st_dev != info.st_dev || mapped.st_ino != info.st_ino {
+      close(fd)
+      throw LMDBError(code: ESTALE, operation: "open for writing",
+                      context: "\(file) is no longer the data file this ledger was opened with (it was replaced or moved)")
+    }
+    return fd
+  }
+
+  /// The descriptor LMDB holds on `data.mdb`.
+  private var mdbDataDescriptor: Int32 {
+    var fd: Int32 = -1
+    _ = mdb_env_get_fd(handle, &fd)
+    return fd
+  }
+
   // MARK: Map size
 
   /// The current map size in bytes.
@@ -249,7 +321,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
       throw LMDBError(code: MDB_MAP_FULL, operation: "mdb_env_set_mapsize",
                       context: "\(path): the map is at its maximum of \(options.maximumMapSize) bytes")
     }
-    let next = min(max(current * 2, current + (1 << 20)), options.maximumMapSize)
+    let doubled = current.multipliedReportingOverflow(by: 2)
+    let next = doubled.overflow ? options.maximumMapSize : min(max(doubled.partialValue, current + (1 << 20)), options.maximumMapSize)
     try check(mdb_env_set_mapsize(handle, next), "mdb_env_set_mapsize", context: path)
   }
 
@@ -279,21 +352,51 @@ public final class LMDBEnvironment: @unchecked Sendable {
   ///   `ENOSPC`). The corresponding LMDB function is `mdb_env_copy2` with `MDB_CP_COMPACT`.
   ///
   /// The copy's `data.mdb` is made readable by the owner only (mode `0600`), like the original.
+  ///   `MDB_MAP_RESIZED` (another process grew the map while the copy began) is met by adopting the
+  ///   new size and copying again.
   public func copy(to destination: String, compact: Bool = true) throws(LMDBError) {
-    try check(mdb_env_copy2(handle, destination, compact ? UInt32(MDB_CP_COMPACT) : 0),
-              "mdb_env_copy2", context: destination)
+    var attempts = 0
+    while true {
+      attempts += 1
+      resizeLock.lockShared()
+      let rc = mdb_env_copy2(handle, destination, compact ? UInt32(MDB_CP_COMPACT) : 0)
+      resizeLock.unlockShared()
+      if rc == MDB_MAP_RESIZED && attempts < 5 {
+        // mdb_env_copy2 created the copy's data.mdb before its read transaction failed.
+        unlink(destination + "/data.mdb")
+        try adoptMapSize()
+        continue
+      }
+      try check(rc, "mdb_env_copy2", context: destination)
+      break
+    }
     if chmod(destination + "/data.mdb", 0o600) != 0 {
       throw LMDBError(code: errno, operation: "chmod", context: destination + "/data.mdb")
     }
   }
 
-  /// The size of the `data.mdb` file in bytes, and of the pages in use (last page number × page size).
-  public func fileStatistics() -> (pagesInUse: Int, pageSize: Int) {
+  /// The pages in use (last page number + 1) and the page size, as the meta page says.
+  ///
+  /// Both come from the file and are untrusted: a damaged meta page can hold any value, so
+  /// `pagesInUse` is `nil` when the last page number cannot be a page count (negative as a signed
+  /// number, or overflowing), and ``bytesInUse`` is `nil` when pages × page size overflows.
+  public func fileStatistics() -> (pagesInUse: Int?, pageSize: Int) {
     var info = MDB_envinfo()
     mdb_env_info(handle, &info)
     var st = MDB_stat()
     mdb_env_stat(handle, &st)
-    return (info.me_last_pgno + 1, Int(st.ms_psize))
+    let last = Int(bitPattern: UInt(bitPattern: info.me_last_pgno))
+    let pages = last.addingReportingOverflow(1)
+    return (last < 0 || pages.overflow ? nil : pages.partialValue, Int(st.ms_psize))
+  }
+
+  /// The bytes in use by the meta page's account (pages in use × page size), or `nil` when that
+  /// number cannot be right (a damaged meta page: see ``fileStatistics()``).
+  public var bytesInUse: Int? {
+    let (pages, pageSize) = fileStatistics()
+    guard let pages, pageSize > 0 else { return nil }
+    let bytes = pages.multipliedReportingOverflow(by: pageSize)
+    return bytes.overflow ? nil : bytes.partialValue
   }
 
   /// The largest key LMDB accepts in this environment, in bytes (511 for Debian's build).

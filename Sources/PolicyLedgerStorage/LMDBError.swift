@@ -62,6 +62,8 @@ public struct LMDBError: Error, Equatable, Hashable, Sendable, CustomStringConve
     case 22: "EINVAL"
     case 28: "ENOSPC"
     case 30: "EROFS"
+    case 31: "EMLINK"
+    case 116: "ESTALE"
     default: "error \(code)"
     }
   }

@@ -33,8 +33,8 @@ struct ReadCommandTests {
 
     // Before the panel was set up it did not exist: a clear error, not an empty list.
     let before = try seed.run(["members", "basic-plan-panel", "--as-of", "2019-03-31"])
-    expectFailure(before, status: 64, mentioning: ["basic-plan-panel", "2019-03-31", "established 2019-04"])
-    expectFailure(try seed.run(["members", "no-such-body"]), status: 64, mentioning: ["no body \"no-such-body\""])
+    expectFailure(before, status: 66, mentioning: ["basic-plan-panel", "2019-03-31", "established 2019-04"])
+    expectFailure(try seed.run(["members", "no-such-body"]), status: 66, mentioning: ["no body \"no-such-body\""])
   }
 
   @Test("bodies: the rename CSTP → CSTI seen through --as-of, and the tree")

@@ -86,7 +86,7 @@ struct SafetyTests {
     #expect(mode == 0o600)
   }
 
-  @Test("a truncated data.mdb is a clear error, not a crash")
+  @Test("a truncated data.mdb is damage: a clear error and 74, not a crash")
   func truncatedFile() throws {
     let seed = try SeedLedger("truncated")
     let cut = seed.folder.child("cut")
@@ -96,7 +96,7 @@ struct SafetyTests {
       try data.prefix(size).write(to: URL(fileURLWithPath: cut + "/data.mdb"))
       for command in [["verify"], ["bodies"], ["digest"]] {
         let result = try cli(command + ["--ledger", cut])
-        #expect(result.status == 66, "\(command) on \(size) bytes: \(result)")
+        #expect(result.status == 74, "\(command) on \(size) bytes: \(result)")
         #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains("truncated"), "\(result)")
       }
     }

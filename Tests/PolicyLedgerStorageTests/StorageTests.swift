@@ -174,4 +174,46 @@ struct CrossProcessTests {
     reader.waitUntilExit()
     #expect(try env.clearStaleReaders() == 1)  // dead: its slot is freed
   }
+
+  @Test("a hot copy while another process has grown the map past ours adopts the new size (MDB_MAP_RESIZED)", .enabled(if: compilerAvailable))
+  func copyAfterMapResized() throws {
+    let tools = TemporaryFolder("cc-grow")
+    // Writes 4 MiB into a named database with a 64 MiB map, so the file outgrows a 1 MiB map.
+    let exe = try Self.compile(#"""
+      #include <lmdb.h>
+      #include <string.h>
+      int main(int argc, char **argv) {
+        MDB_env *env; MDB_txn *txn; MDB_dbi dbi; char buf[4000]; memset(buf, 'x', sizeof buf);
+        if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 32) || mdb_env_set_mapsize(env, 64 << 20)
+            || mdb_env_open(env, argv[1], MDB_NOTLS, 0600)) return 2;
+        if (mdb_txn_begin(env, NULL, 0, &txn) || mdb_dbi_open(txn, "big", MDB_CREATE, &dbi)) return 3;
+        for (unsigned i = 0; i < 1000; i++) {
+          MDB_val k = { sizeof i, &i }, v = { sizeof buf, buf };
+          if (mdb_put(txn, dbi, &k, &v, 0)) return 4;
+        }
+        if (mdb_txn_commit(txn)) return 5;
+        mdb_env_close(env);
+        return 0;
+      }
+      """#, in: tools)
+    let folder = TemporaryFolder("resized")
+    var options = LMDBEnvironment.Options()
+    options.initialMapSize = 1 << 20
+    let env = try LMDBEnvironment.open(path: folder.child("ledger"), options: options)
+    let db = try #require(try env.database(named: "x", create: true))
+    try env.write { txn in try txn.put([1], for: [1], in: db) }
+    let grower = Process()
+    grower.executableURL = URL(fileURLWithPath: exe)
+    grower.arguments = [folder.child("ledger")]
+    try grower.run()
+    grower.waitUntilExit()
+    #expect(grower.terminationStatus == 0)
+    let copy = folder.child("copy")
+    try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+    try env.copy(to: copy, compact: false)
+    #expect(env.mapSize >= 4 << 20)
+    let copied = try LMDBEnvironment.open(path: copy)
+    let big = try #require(try copied.database(named: "big", create: false))
+    #expect(try copied.read { txn in try txn.value(for: withUnsafeBytes(of: UInt32(999)) { Array($0) }, in: big)?.count } == 4000)
+  }
 }
