@@ -24,14 +24,16 @@ extension PolicyLedger {
 
     func run() throws {
       let path = try fixture ?? Demo.findFixture()
-      let input = try InputFile.read(path)
-      let parsed = try NDJSONInput.parse(input.bytes, name: path, defaultActor: "demo", showProgress: false)
+      let input = try InputFile.open(path)
+      defer { input.close() }
+      let source = NDJSONSource(input: input, defaultActor: "demo", chunkSize: .max)
+      let entries = try source.allEntries()
       let folder = FileManager.default.temporaryDirectory.appendingPathComponent("policy-ledger-demo-\(UUID().uuidString.prefix(8).lowercased())").path
       defer { if !keep { try? FileManager.default.removeItem(atPath: folder) } }
       let ledger = try CouncilLedger.open(at: folder)
       let recorded: [RecordedEvent]
-      do { recorded = try ledger.record(parsed.entries) } catch ProjectionError.invalid(let index, let field, let reason) {
-        throw Failure(.dataError, "\(path) line \(parsed.lines[index]), field \"\(field)\": \(reason)")
+      do { recorded = try ledger.record(entries) } catch ProjectionError.invalid(let index, let field, let reason) {
+        throw Failure(.dataError, "\(path) line \(source.line(ofEntry: index)), field \"\(field)\": \(reason)")
       }
 
       Console.line("Policy Ledger: a guided tour")

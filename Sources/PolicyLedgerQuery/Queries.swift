@@ -277,7 +277,7 @@ extension CouncilLedger {
     }
     func summary<T: Encodable>(_ v: T) -> String {
       switch v {
-      case let s as BodyState: return "\(s.name.ja), \(s.members.count) members"
+      case let s as BodyState: return "\(s.name.ja), \(s.members.count) member\(s.members.count == 1 ? "" : "s")"
       case let s as PersonState: return s.name.ja
       case let s as DecisionState: return "\(s.kind.japanese) \(s.title)"
       case let s as IndicatorState: return s.name.ja

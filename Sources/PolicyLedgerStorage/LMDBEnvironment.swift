@@ -444,3 +444,24 @@ private func lmdbAssertionFailed(_ env: OpaquePointer?, _ message: UnsafePointer
   _ = line.withCString { write(2, $0, strlen($0)) }
   _exit(status)
 }
+
+extension LMDBEnvironment {
+  /// Grows the map, if needed, so that it holds the data file's current size plus `bytes`
+  /// (rounded up to a MiB, at most ``Options/maximumMapSize``): a long write transaction then
+  /// does not hit `MDB_MAP_FULL` and start over. The map is address space, not disk: the file
+  /// grows only as pages are used. Call it outside any transaction of this process.
+  /// - Throws: ``LMDBError`` from `mdb_env_set_mapsize`.
+  public func reserveMapSize(forAnother bytes: Int) throws {
+    var info = MDB_envinfo()
+    var stat = MDB_stat()
+    mdb_env_info(handle, &info)
+    mdb_env_stat(handle, &stat)
+    let used = (Int(info.me_last_pgno) + 1).multipliedReportingOverflow(by: Int(stat.ms_psize))
+    let (wanted, overflow) = (used.overflow ? options.maximumMapSize : used.partialValue).addingReportingOverflow(bytes)
+    let target = min(overflow ? options.maximumMapSize : (wanted + (1 << 20) - 1) & ~((1 << 20) - 1), options.maximumMapSize)
+    guard target > info.me_mapsize else { return }
+    resizeLock.lockExclusive()
+    defer { resizeLock.unlockExclusive() }
+    try check(mdb_env_set_mapsize(handle, target), "mdb_env_set_mapsize", context: path)
+  }
+}

@@ -18,7 +18,7 @@ struct BadInputTests {
     expectFailure(try cli(["import", empty, "--ledger", ledger]), status: 65, mentioning: ["empty.ndjson", "empty"])
 
     let huge = try write("huge.ndjson", Array(#"{"type":""#.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 10 << 20) + Array(#""}"#.utf8) + [0x0A])
-    expectFailure(try cli(["import", huge, "--ledger", ledger]), status: 65, mentioning: ["huge.ndjson line 1", "bytes long"])
+    expectFailure(try cli(["import", huge, "--ledger", ledger]), status: 65, mentioning: ["huge.ndjson line 1", "longer than 1048576 bytes"])
 
     let line = #"{"type":"body.established","effective":"2020","payload":{"body":"x","kind":"council","name":{"ja":"#
     let latin1 = try write("latin1.ndjson", Array(line.utf8) + [0x22, 0xE9, 0x22] + Array("}}}\n".utf8))
