@@ -50,7 +50,7 @@ extension PolicyLedger {
       }
 
       heading(3, "One indicator's history: 40歳未満の大学本務教員数 (university faculty under 40)", command: "policy-ledger history young-faculty")
-      try History.report(ledger, indicator: "young-faculty", time: try TimeOptions.parse([])).emit(.table)
+      try History.write(ledger, indicator: "young-faculty", time: try TimeOptions.parse([]), format: .table)
 
       heading(4, "Progress against the 5th Basic Plan's targets (✓ reached, ✗ not yet)", command: "policy-ledger progress --as-of 2020-12-31")
       try Progress.report(ledger, time: try TimeOptions.parse(["--as-of", "2020-12-31"])).emit(.table)

@@ -28,7 +28,9 @@ extension PolicyLedger {
 
     func run() throws {
       let ledger = try ledger.openForReading()
-      var events: [RecordedEvent] = []
+      // Rows are written as they are read (JSON, CSV), so that memory stays flat however long the log.
+      var rows = RowStream(output.format, columns: [.init("seq", alignRight: true), .init("effective"), .init("recorded (UTC)"), .init("actor"), .init("type"), .init("hash")])
+      var shown = 0
       // Known at a moment: only the events recorded by then (recorded-at grows with seq).
       let through: SequenceNumber?
       switch try knownAt?.value("--known-at").time ?? .latest {
@@ -37,23 +39,18 @@ extension PolicyLedger {
       case .through(let s): through = s
       }
       if through != SequenceNumber(0) {
-        try ledger.log.forEachEvent(from: SequenceNumber(from), through: through) { event in
-          events.append(event)
-          return limit.map { events.count < $0 } ?? true
+        try ledger.log.forEachEvent(from: SequenceNumber(from), through: through) { e in
+          rows.append([Cell(e.sequence.description), Cell(e.effective.description), Cell(e.recordedAt.tableText, raw: e.recordedAt.description),
+                       Cell(e.actor), Cell(e.type), Cell(String(e.hash.description.prefix(12)), raw: e.hash.description)],
+                      json: .fields(["seq": .integer(e.sequence.rawValue), "effective": .string(e.effective.description), "recorded": .string(e.recordedAt.description),
+                                     "actor": .string(e.actor), "type": .string(e.type), "hash": .string(e.hash.description),
+                                     "streams": .strings(e.streams.map(\.rawValue)), "source": .optional(e.source)]))
+          shown += 1
+          return limit.map { shown < $0 } ?? true
         }
       }
-      var table = TextTable([.init("seq", alignRight: true), .init("effective"), .init("recorded (UTC)"), .init("actor"), .init("type"), .init("hash")])
-      for e in events {
-        table.append([Cell(e.sequence.description), Cell(e.effective.description), Cell(e.recordedAt.tableText, raw: e.recordedAt.description),
-                      Cell(e.actor), Cell(e.type), Cell(String(e.hash.description.prefix(12)), raw: e.hash.description)])
-      }
-      let json = JSON.array(events.map { e in
-        .fields(["seq": .integer(e.sequence.rawValue), "effective": .string(e.effective.description), "recorded": .string(e.recordedAt.description),
-                 "actor": .string(e.actor), "type": .string(e.type), "hash": .string(e.hash.description),
-                 "streams": .strings(e.streams.map(\.rawValue)), "source": .optional(e.source)])
-      })
       let head = try ledger.log.head()
-      Report(caption: ["\(Render.count(events.count, "event")) shown of \(head?.sequence.rawValue ?? 0) in \(ledger.log.path)."], table: table, json: json).emit(output.format)
+      rows.finish(caption: ["\(Render.count(shown, "event")) shown of \(head?.sequence.rawValue ?? 0) in \(ledger.log.path)."])
     }
   }
 }

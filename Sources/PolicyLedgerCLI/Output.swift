@@ -221,6 +221,14 @@ indirect enum JSON {
     return out + "\n"
   }
 
+  /// The text of this value as an item of a top-level array (indented one level), as
+  /// `.array([…]).rendered()` writes it: for writing an array one item at a time.
+  func renderedAsItem() -> String {
+    var out = "  "
+    write(into: &out, level: 1)
+    return out
+  }
+
   private func write(into out: inout String, level: Int) {
     switch self {
     case .string(let s): JSON.writeString(s, into: &out)
@@ -299,6 +307,42 @@ struct Report {
       Console.out(json.rendered())
     case .csv:
       Console.out(table.csv())
+    }
+  }
+}
+
+/// A read command's rows written as they are read (JSON and CSV), so that memory stays flat
+/// however many there are; the aligned table needs every row's width first, so the table
+/// format still collects them. The bytes are those ``Report`` writes for the same rows.
+struct RowStream {
+  let format: OutputFormat
+  let columns: [TextTable.Column]
+  private var table: TextTable
+  private var count = 0
+
+  init(_ format: OutputFormat, columns: [TextTable.Column]) {
+    self.format = format
+    self.columns = columns
+    table = TextTable(columns)
+    if format == .csv { Console.out(CSV.row(columns.map(\.title))) }
+  }
+
+  /// One row: its table cells and its JSON object.
+  mutating func append(_ cells: [Cell], json: @autoclosure () -> JSON) {
+    switch format {
+    case .table: table.append(cells)
+    case .json: Console.out((count == 0 ? "[\n" : ",\n") + json().renderedAsItem())
+    case .csv: Console.out(CSV.row(columns.indices.map { i in i < cells.count ? cells[i].raw : "" }))
+    }
+    count += 1
+  }
+
+  /// Ends the output; for the table format, prints the caption lines and the table.
+  func finish(caption: [String]) {
+    switch format {
+    case .table: Report(caption: caption, table: table, json: .null).emit(.table)
+    case .json: Console.out(count == 0 ? "[]\n" : "\n]\n")
+    case .csv: break
     }
   }
 }

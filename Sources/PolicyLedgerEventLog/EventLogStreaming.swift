@@ -68,3 +68,22 @@ extension EventLog {
     }
   }
 }
+
+extension EventLog {
+  /// A page of `stream`'s events: up to `limit` sequence numbers from stream version `from`
+  /// (1-based) on, in order; one seek in the `streams` index. For reading a long stream a page
+  /// at a time, with memory bounded by the page.
+  public func sequences<T: LMDBReader & ~Copyable>(inStream stream: StreamID, fromVersion from: UInt64, limit: Int,
+                                                  in txn: borrowing T) throws -> [SequenceNumber] {
+    let prefix = EventLog.streamPrefix(stream)
+    return try txn.withCursor(streams) { c in
+      var out: [SequenceNumber] = []
+      var entry = try c.seek(atLeast: prefix + withUnsafeBytes(of: from.bigEndian, Array.init))
+      while out.count < limit, let e = entry, e.key.starts(with: prefix) {
+        out.append(SequenceNumber(keyBytes: e.value))
+        entry = try c.next()
+      }
+      return out
+    }
+  }
+}

@@ -146,10 +146,16 @@ struct Projector {
 
   /// The ids of every entity whose id starts with `prefix` (`membership:BODY/`: a body's seats).
   static func entities<T: LMDBReader & ~Copyable>(withPrefix prefix: [UInt8], set: ProjectionSet, in txn: borrowing T) throws -> [StreamID] {
+    try entities(withPrefix: prefix, from: prefix, limit: .max, set: set, in: txn)
+  }
+
+  /// Up to `limit` ids starting with `prefix`, from the key `start` on.
+  static func entities<T: LMDBReader & ~Copyable>(withPrefix prefix: [UInt8], from start: [UInt8], limit: Int, set: ProjectionSet,
+                                                 in txn: borrowing T) throws -> [StreamID] {
     return try txn.withCursor(set.entities) { c in
       var out: [StreamID] = []
-      var entry = try c.seek(atLeast: prefix)
-      while let e = entry, e.key.starts(with: prefix) {
+      var entry = try c.seek(atLeast: start)
+      while out.count < limit, let e = entry, e.key.starts(with: prefix) {
         // Never skipped: an id that is not one means a damaged page, and skipping it would drop
         // the entity from every listing without a word.
         guard let id = StreamID(entity: String(decoding: e.key, as: UTF8.self)) else {

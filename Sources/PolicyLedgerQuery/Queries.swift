@@ -246,6 +246,7 @@ extension CouncilLedger {
           if let s = try reader.entity(id, asOf: day, in: txn) { found[kind, default: []].append(s) }
         }
       }
+      // (``forEachEntity(ofKind:asOf:knownAt:_:)`` hands them over one at a time instead.)
       return LedgerState(
         bodies: (found["body"] ?? []).compactMap(\.body).sorted { $0.id < $1.id },
         people: (found["person"] ?? []).compactMap(\.person).sorted { $0.id < $1.id },
@@ -317,55 +318,5 @@ extension CouncilLedger {
       return d.isEmpty && o != n ? ["details changed"] : d
     }
     return out
-  }
-}
-
-/// One recorded value of an indicator with its whole story: both clocks, actor, source, and
-/// the correction or retraction that amended it.
-public struct IndicatorHistoryEntry: Sendable, Hashable {
-  /// The observation event as recorded.
-  public var event: RecordedEvent
-  public var observed: IndicatorObserved
-  public var status: AmendmentStatus
-  /// The value in force: the original, or the latest correction's.
-  public var current: IndicatorObserved?
-  /// The correction or retraction event that amended it.
-  public var amendment: RecordedEvent?
-  /// The amendment's reason.
-  public var reason: String?
-}
-
-extension CouncilLedger {
-  /// An indicator's history as known at `knownAt`: every observation ever recorded (in the order
-  /// of the periods they describe), with its effective date, observed period, source, actor,
-  /// recorded-at and any correction or retraction.
-  /// - Throws: ``ProjectionError/noSuchEntity(_:)``.
-  public func indicatorHistory(_ id: String, knownAt: KnowledgeTime = .latest) throws -> (indicator: IndicatorState, entries: [IndicatorHistoryEntry]) {
-    guard CouncilEvent.localIDError(id) == nil, let state = try entity(.indicator(id), asOf: nil, knownAt: knownAt)?.indicator else {
-      throw ProjectionError.noSuchEntity("indicator:\(id)")
-    }
-    let trail = try audit(.indicator(id), knownAt: knownAt)
-    let bySequence = Dictionary(uniqueKeysWithValues: trail.map { ($0.event.sequence, $0.event) })
-    var entries: [IndicatorHistoryEntry] = []
-    for entry in trail {
-      guard case .indicatorObserved(let observed)? = try? Projector.decode(entry.event) else { continue }
-      var item = IndicatorHistoryEntry(event: entry.event, observed: observed, status: entry.status, current: observed, amendment: nil, reason: nil)
-      switch entry.status {
-      case .inForce: break
-      case .corrected(let by), .retracted(let by), .superseded(let by):
-        item.amendment = bySequence[by]
-        switch bySequence[by].flatMap({ try? Projector.decode($0) }) {
-        case .eventCorrected(let c)?:
-          item.reason = c.reason
-          item.current = try? CanonicalDecoder().decode(IndicatorObserved.self, from: c.payload)
-        case .eventRetracted(let r)?:
-          item.reason = r.reason
-          item.current = nil
-        default: break
-        }
-      }
-      entries.append(item)
-    }
-    return (state, entries)
   }
 }

@@ -1,5 +1,5 @@
 import PolicyLedgerDomain
-import PolicyLedgerEventLog
+public import PolicyLedgerEventLog
 import PolicyLedgerStorage
 
 extension Projector {
@@ -72,5 +72,30 @@ struct Reader {
       out[m.person] = m
     }
     return out
+  }
+}
+
+extension CouncilLedger {
+  /// Every entity of `kind` (`body`, `person`, `decision`, `indicator`, `membership`) that
+  /// existed on `day` (nil: with every event) as known at `knownAt`, complete, handed to `each`
+  /// one at a time in id order as it is read (the entities index a page of 512 ids at a time, one
+  /// seek per entity, all in one read transaction): the first is out after one page, and memory
+  /// stays flat however many there are.
+  /// - Throws: ``ProjectionError``, ``LedgerError``, or what `each` throws.
+  public func forEachEntity(ofKind kind: String, asOf day: CalendarDay?, knownAt: KnowledgeTime = .latest,
+                            _ each: (EntityState) throws -> Void) throws {
+    try reading(knownAt) { txn, k in
+      let reader = Reader(set: live, knownThrough: k)
+      let prefix = Array((kind + ":").utf8)
+      var resume = prefix
+      while true {
+        let page = try Projector.entities(withPrefix: prefix, from: resume, limit: 512, set: live, in: txn)
+        for id in page {
+          if let state = try reader.entity(id, asOf: day, in: txn) { try each(state) }
+        }
+        guard page.count == 512, let last = page.last else { return }
+        resume = Array(last.rawValue.utf8) + [0]
+      }
+    }
   }
 }

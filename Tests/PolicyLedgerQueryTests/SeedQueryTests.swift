@@ -183,3 +183,26 @@ struct BitemporalTests {
     #expect(try ledger.checkProjections().isEmpty)
   }
 }
+
+@Suite("Streaming reads")
+struct StreamingReadTests {
+  @Test("forEachEntity hands over the same entities as state(asOf:); the streamed history equals the collected one")
+  func streamingEqualsCollected() throws {
+    let folder = TemporaryFolder("streaming")
+    let ledger = try openTestLedger(folder)
+    try importSeed(into: ledger)
+    let day = CalendarDay(year: 2020, month: 6, day: 30)!
+    let state = try ledger.state(asOf: day)
+    var bodies: [BodyState] = [], indicators: [IndicatorState] = [], seats: [MembershipState] = []
+    try ledger.forEachEntity(ofKind: "body", asOf: day) { bodies.append($0.body!) }
+    try ledger.forEachEntity(ofKind: "indicator", asOf: day) { indicators.append($0.indicator!) }
+    try ledger.forEachEntity(ofKind: "membership", asOf: day) { seats.append($0.membership!) }
+    #expect(bodies == state.bodies)
+    #expect(indicators == state.indicators)
+    #expect(seats.count == state.bodies.map(\.members.count).reduce(0, +))
+    var streamed: [IndicatorHistoryEntry] = []
+    try ledger.indicatorHistory("young-faculty") { streamed.append($0) }
+    #expect(streamed == (try ledger.indicatorHistory("young-faculty")).entries)
+    #expect(!streamed.isEmpty)
+  }
+}
