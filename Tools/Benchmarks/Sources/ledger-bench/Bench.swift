@@ -26,6 +26,8 @@ struct ScaleResult {
   // As-of lookups (ns).
   var lookups = 0
   var ledgerAsOf = Samples()
+  /// The same lookups by entity kind (body, indicator, decision).
+  var ledgerAsOfByKind: [String: Samples] = [:]
   var rawEventGet = Samples()
   var sqliteAsOf = Samples()
   // Whole state, indicator history (seconds, median of runs).
@@ -306,7 +308,9 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
       let (id, day, stream, sqlDay) = sample[k]
       var t = nowNanos()
       let state = try ledger.entity(id, asOf: day)
-      result.ledgerAsOf.add(nowNanos() - t)
+      let took = nowNanos() - t
+      result.ledgerAsOf.add(took)
+      result.ledgerAsOfByKind[id.kind, default: Samples()].add(took)
       if state != answers[k] { throw BenchError(description: "lookup \(k) changed between passes") }
       guard let raw else { continue }
       // One mdb_get of a random event record, in a database as large as the ledger's log.

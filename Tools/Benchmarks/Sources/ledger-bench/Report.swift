@@ -61,6 +61,10 @@ struct Report {
       func p(_ s: Samples, _ q: Double) -> Double? { s.values.isEmpty ? nil : us(s.percentile(q)) }
       row("as-of lookup p50 (µs); raw = one mdb_get of an event by key", p(r.ledgerAsOf, 50), p(r.rawEventGet, 50), sq50)
       row("as-of lookup p99 (µs); raw = one mdb_get of an event by key", p(r.ledgerAsOf, 99), p(r.rawEventGet, 99), sq99)
+      for kind in r.ledgerAsOfByKind.keys.sorted() {
+        let s = r.ledgerAsOfByKind[kind]!
+        t.append("| (context) as-of lookup, kind \(kind) (\(s.values.count) lookups): p50 / p99 (µs) | \(fmt(us(s.median))) / \(fmt(us(s.percentile(99)))) | | | | |")
+      }
     }
     if let s = r.stateSeconds {
       row("whole state as of a date (ms; \(integer(r.stateEntities)) entities, median of \(r.stateRuns)); SQLite = latest event of each of its \(integer(r.sqliteStateStreams)) streams, one window query", s * 1000, nil, r.sqliteStateSeconds.map { $0 * 1000 })
