@@ -84,18 +84,23 @@ public enum EventCodec {
   /// `actor`, `effective`, `payload`, `recorded`, `schema`, `seq`, `source` (omitted when absent),
   /// `streams` and `type`, in that (byte) order. See ARCHITECTURE.md.
   public static func canonicalBytes(sequence: SequenceNumber, recordedAt: LedgerTimestamp, event: ProposedEvent) throws -> [UInt8] {
-    var members: [String: CanonicalValue] = [
-      "actor": .string(event.actor),
-      "effective": .string(event.effective.description),
-      "payload": event.payload,
-      "recorded": .string(recordedAt.description),
-      "schema": .integer(event.schemaVersion),
-      "seq": .integer(sequence.rawValue),
-      "streams": .array(event.streams.map { .string($0.rawValue) }),
-      "type": .string(event.type),
-    ]
-    if let source = event.source { members["source"] = .string(source) }
-    return try CanonicalValue.object(members).canonicalBytes()
+    // The envelope's members are fixed ASCII names, written in their canonical (byte) order
+    // directly: actor, effective, payload, recorded, schema, seq, source?, streams, type.
+    var w = CanonicalWriter(capacity: 384)
+    w.beginObject()
+    w.key("actor"); w.string(event.actor)
+    w.key("effective"); w.string(event.effective.description)
+    w.key("payload"); try w.value(event.payload)
+    w.key("recorded"); w.string(recordedAt.description)
+    w.key("schema"); w.signedInteger(Int64(event.schemaVersion))
+    w.key("seq"); w.integer(sequence.rawValue)
+    if let source = event.source { w.key("source"); w.string(source) }
+    w.key("streams"); w.beginArray()
+    for stream in event.streams { w.string(stream.rawValue) }
+    w.endArray()
+    w.key("type"); w.string(event.type)
+    w.endObject()
+    return w.bytes
   }
 
   /// Decodes canonical bytes back into the envelope's fields.
