@@ -40,12 +40,12 @@ public struct ProposedEvent: Sendable, Hashable {
     if schemaVersion < 1 || schemaVersion > 1000 { return ("schema", "the schema version must be 1 to 1000") }
     if streams.isEmpty { return ("streams", "an event concerns at least one stream") }
     if streams.count > 16 { return ("streams", "an event concerns at most 16 streams") }
-    if Set(streams).count != streams.count { return ("streams", "the streams must be distinct") }
-    let trimmedActor = actor.trimmingCharacters(in: .whitespaces)
-    if trimmedActor.isEmpty { return ("actor", "the actor cannot be empty") }
-    if actor.count > 200 { return ("actor", "the actor is at most 200 characters") }
+    for (i, stream) in streams.enumerated() where streams[..<i].contains(stream) { return ("streams", "the streams must be distinct") }
+    if actor.unicodeScalars.allSatisfy(CharacterSet.whitespaces.contains) { return ("actor", "the actor cannot be empty") }
+    // A character takes at least one byte: only long text needs counting.
+    if actor.utf8.count > 200, actor.count > 200 { return ("actor", "the actor is at most 200 characters") }
     if actor.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return ("actor", "the actor cannot hold control characters") }
-    if let source, source.count > 2000 { return ("source", "the source is at most 2000 characters") }
+    if let source, source.utf8.count > 2000, source.count > 2000 { return ("source", "the source is at most 2000 characters") }
     guard case .object = payload else { return ("payload", "the payload must be a JSON object") }
     return nil
   }
