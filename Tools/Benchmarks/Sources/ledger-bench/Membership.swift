@@ -13,6 +13,9 @@ struct MembershipResult {
   var counts: [String: Int] = [:]
   var ledgerImportSeconds = 0.0
   var rawImportSeconds: Double?
+  /// One `entity(body:…, asOf:)` of the council at the end (its roster of `seats` members,
+  /// after `people` seats were ever held), median of 21 (seconds).
+  var bodyLookupSeconds: Double?
   var ledgerFileBytes = 0
   var canonicalBytesTotal = 0
   var databases: [RawLMDB.DatabaseStatistics] = []
@@ -150,6 +153,14 @@ func runMembership(seats: Int, options: BenchOptions) throws -> MembershipResult
     let last = entries.last!.effective.lastDay
     let members = try ledger.members(of: MembershipGenerator.body, asOf: last).count
     guard members == seats else { throw BenchError(description: "the council has \(members) members at the end, not \(seats)") }
+    let id = StreamID("body:" + MembershipGenerator.body)!
+    var times: [Double] = []
+    for _ in 0..<21 {
+      times.append(try seconds {
+        guard try ledger.entity(id, asOf: last)?.body?.members.count == seats else { throw BenchError(description: "the council's roster is not \(seats)") }
+      })
+    }
+    result.bodyLookupSeconds = times.sorted()[times.count / 2]
     progress("[membership \(seats) seats] ledger import: \(fmt(result.rate(result.ledgerImportSeconds))) events/s")
   }
   // The ledger is closed (released with its last reference): measure the file.

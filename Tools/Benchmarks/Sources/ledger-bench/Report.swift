@@ -197,11 +197,14 @@ struct Report {
     let n = membership.first?.events ?? 0
     t.append("Per seat count S: one council, its S first members appointed, then until \(integer(n)) events: half the steps a departure and the appointment of a new person to the freed seat, a quarter role changes, a quarter affiliation changes (1–3 affiliations each), effective dates spread evenly over 2001–2026. Imported in batches of \(membership.first?.batch ?? 0) (one `record` each), interleaved with raw LMDB writing the same records; bytes measured right after the import.")
     t.append("")
-    t.append("| seats | events | people | import (events/s) | vs raw LMDB | bytes on disk/event | canonical bytes/event | bytes/canonical | run (s) |")
-    t.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    t.append("| seats | events | people | import (events/s) | vs raw LMDB | bytes on disk/event | canonical bytes/event | bytes/canonical | the council as of the last day (ms) | run (s) |")
+    t.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for m in membership {
-      t.append("| \(integer(m.seats)) | \(integer(m.events)) | \(integer(m.people)) | \(fmt(m.rate(m.ledgerImportSeconds))) | \(ratio(m.rate(m.ledgerImportSeconds), m.rate(m.rawImportSeconds))) | \(fmt(m.bytesPerEvent)) | \(fmt(m.canonicalPerEvent)) | \(ratio(m.bytesPerEvent, m.canonicalPerEvent)) | \(fmt(m.totalSeconds)) |")
+      let lookup = m.bodyLookupSeconds.map { $0 * 1000 }
+      t.append("| \(integer(m.seats)) | \(integer(m.events)) | \(integer(m.people)) | \(fmt(m.rate(m.ledgerImportSeconds))) | \(ratio(m.rate(m.ledgerImportSeconds), m.rate(m.rawImportSeconds))) | \(fmt(m.bytesPerEvent)) | \(fmt(m.canonicalPerEvent)) | \(ratio(m.bytesPerEvent, m.canonicalPerEvent)) | \(fmt(lookup)) | \(fmt(m.totalSeconds)) |")
     }
+    t.append("")
+    t.append("(people: everyone who ever held a seat; the council as of the last day: one `entity(body:…, asOf:)` with its roster of `seats` members, median of 21.)")
     t.append("")
     func mark(_ ok: Bool) -> String { ok ? "**met**" : "**missed**" }
     if membership.count > 1 {
