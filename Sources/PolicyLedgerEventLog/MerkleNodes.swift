@@ -1,0 +1,125 @@
+public import PolicyLedgerStorage
+import Crypto
+
+/// RFC 9162 §2.1.1 hashing: the leaf and interior-node hashes of the ledger's Merkle tree.
+///
+/// The leaf of event N is its canonical bytes, exactly the bytes hashed in the chain (not the
+/// chain hash, not the stored record). The tree over events 1…n is the Merkle Tree Hash
+/// `MTH(D[n])` of RFC 9162 with leaf i = event i + 1.
+public enum MerkleHash {
+  /// `SHA-256(0x00 ‖ leaf)`.
+  public static func leaf(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+    var hasher = SHA256()
+    hasher.update(data: [0])
+    hasher.update(data: Array(bytes))
+    return Array(hasher.finalize())
+  }
+
+  /// `SHA-256(0x01 ‖ left ‖ right)`.
+  public static func node(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
+    var hasher = SHA256()
+    hasher.update(data: [1])
+    hasher.update(data: left)
+    hasher.update(data: right)
+    return Array(hasher.finalize())
+  }
+
+  /// The hash of the empty tree: SHA-256 of no bytes.
+  public static let empty: [UInt8] = Array(SHA256.hash(data: [UInt8]()))
+}
+
+/// The stored Merkle tree: the `merkle` database holds the hash of every complete perfect subtree.
+///
+/// Key: level (1 byte; 0 = leaves) ‖ index within the level (8 bytes, big-endian); value: the
+/// 32-byte hash of the perfect subtree over leaves `index·2^level ..< (index+1)·2^level`.
+/// Appending leaf j writes node (0, j) and then, while the new node is a right child, its parent:
+/// on average two 41-byte entries per event, at most log₂(n)+1. The tree's size is the number of
+/// level-0 nodes. Every appended leaf is written in the same write transaction as its event.
+extension EventLog {
+  /// The name of the LMDB database holding the tree.
+  public static let merkleDatabaseName = "merkle"
+
+  /// The key of node (level, index): level ‖ index, 8 bytes big-endian.
+  public static func merkleKey(level: UInt8, index: UInt64) -> [UInt8] {
+    [level] + withUnsafeBytes(of: index.bigEndian, Array.init)
+  }
+
+  /// The number of leaves the stored tree holds (0 when the ledger has no tree yet).
+  /// - Complexity: O(log n).
+  public func merkleTreeSize<T: LMDBReader & ~Copyable>(in txn: borrowing T) throws -> UInt64 {
+    guard let merkle else { return 0 }
+    return try txn.withCursor(merkle) { c in
+      guard let last = try c.seek(before: [1]), last.key.count == 9, last.key[0] == 0 else { return 0 }
+      return SequenceNumber(keyBytes: last.key, at: 1).rawValue + 1
+    }
+  }
+
+  /// The stored hash of the perfect subtree (level, index), or `nil` when it is not stored.
+  public func merkleNode<T: LMDBReader & ~Copyable>(level: UInt8, index: UInt64, in txn: borrowing T) throws -> [UInt8]? {
+    guard let merkle else { return nil }
+    return try txn.value(for: EventLog.merkleKey(level: level, index: index), in: merkle)
+  }
+
+  /// Appends the leaves of `events` (which must follow the stored tree's last leaf, or follow
+  /// events not yet in the tree, which are then read from the log and added first).
+  func extendMerkleTree(with events: [RecordedEvent], in txn: borrowing LMDBWriteTransaction) throws {
+    guard let merkle, let first = events.first else { return }
+    var size = try merkleTreeSize(in: txn)
+    // A ledger written before the tree existed: add its older events first (once).
+    while size + 1 < first.sequence.rawValue {
+      let sequence = SequenceNumber(size + 1)
+      guard let record = try txn.value(for: sequence.keyBytes, in: self.events), record.count > 65 else {
+        throw LedgerError.corruptEvent(sequence: sequence, reason: "the Merkle tree cannot be built: the record is missing or malformed")
+      }
+      try appendMerkleLeaf(MerkleHash.leaf(record[65...]), at: size, in: txn, database: merkle)
+      size += 1
+    }
+    for event in events {
+      try appendMerkleLeaf(MerkleHash.leaf(event.canonicalBytes), at: event.sequence.rawValue - 1, in: txn, database: merkle)
+    }
+  }
+
+  private func appendMerkleLeaf(_ leafHash: [UInt8], at leafIndex: UInt64, in txn: borrowing LMDBWriteTransaction, database: LMDBDatabase) throws {
+    var hash = leafHash
+    var level: UInt8 = 0
+    var index = leafIndex
+    try txn.put(hash, for: EventLog.merkleKey(level: 0, index: index), in: database)
+    while index & 1 == 1 {
+      guard let left = try txn.value(for: EventLog.merkleKey(level: level, index: index - 1), in: database), left.count == 32 else {
+        throw LedgerError.corruptEvent(sequence: SequenceNumber(leafIndex + 1), reason: "the Merkle tree lacks node (\(level), \(index - 1)); run `policy-ledger rebuild`")
+      }
+      hash = MerkleHash.node(left, hash)
+      level += 1
+      index >>= 1
+      try txn.put(hash, for: EventLog.merkleKey(level: level, index: index), in: database)
+    }
+  }
+
+  /// Empties the stored tree and rebuilds it from every event, in one write transaction.
+  /// - Returns: The number of leaves.
+  /// - Complexity: O(n).
+  @discardableResult
+  public func rebuildMerkleTree() throws -> UInt64 {
+    guard let merkle else { return 0 }
+    return try storageErrors {
+      try environment.write { txn in
+        try txn.empty(merkle)
+        var size: UInt64 = 0
+        var leaves: [[UInt8]] = []
+        try txn.withCursor(events) { c in
+          var entry = try c.first()
+          while let e = entry {
+            guard e.value.count > 65 else { throw LedgerError.corruptEvent(sequence: SequenceNumber(keyBytes: e.key), reason: "its record header is malformed") }
+            leaves.append(MerkleHash.leaf(e.value[65...]))
+            entry = try c.next()
+          }
+        }
+        for leaf in leaves {
+          try appendMerkleLeaf(leaf, at: size, in: txn, database: merkle)
+          size += 1
+        }
+        return size
+      }
+    }
+  }
+}
