@@ -36,8 +36,10 @@ public struct LedgerTree {
     }
   }
 
-  /// The leaf hash of every event 1…`head`, computed from the events.
-  static func leafHashes(_ log: EventLog, through head: UInt64) throws -> [[UInt8]] {
+  /// The leaf hash of every event 1…`head`, computed from the events themselves (not read from
+  /// the stored tree).
+  /// - Complexity: O(n), reading in pages.
+  public static func leafHashes(_ log: EventLog, through head: UInt64) throws -> [[UInt8]] {
     var leaves: [[UInt8]] = []
     leaves.reserveCapacity(Int(head))
     if head == 0 { return leaves }
