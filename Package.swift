@@ -113,7 +113,7 @@ let package = Package(
     .testTarget(
       name: "PolicyLedgerCLITests",
       dependencies: [
-        "PolicyLedgerCLI", "PolicyLedgerStorage",
+        "PolicyLedgerCLI", "PolicyLedgerStorage", "PolicyLedgerEventLog", "PolicyLedgerProofs",
         "PolicyLedgerTestSupport",
         .product(name: "SwiftCSV", package: "SwiftCSV"),
       ],

@@ -63,8 +63,8 @@ extension PolicyLedger {
         Console.error("verification failed at event \(failure.sequence): \(failure.reason)")
         throw ExitCode(Failure.Status.problemFound.rawValue)
       }
-      if let problem = proofs.problem {
-        Console.error("verification failed: \(problem)")
+      if !proofs.problems.isEmpty {
+        Console.error("verification failed: " + proofs.problems.joined(separator: "; "))
         throw ExitCode(Failure.Status.problemFound.rawValue)
       }
     }

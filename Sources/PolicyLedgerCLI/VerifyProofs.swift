@@ -10,8 +10,8 @@ struct ProofVerification {
   var caption: [String] = []
   /// Members added to the JSON report.
   var json: [String: JSON] = [:]
-  /// The first problem found, if any (exit status 1).
-  var problem: String?
+  /// The problems found, in order (any makes the exit status 1).
+  var problems: [String] = []
 
   /// The checkpoint options, read and checked before the (long) verification starts.
   struct Inputs {
@@ -38,7 +38,7 @@ struct ProofVerification {
     let tree = try LedgerTree.check(log)
     var treeJSON: [String: JSON] = ["storedLeaves": .integer(tree.storedSize), "events": .integer(tree.events), "valid": .bool(tree.mismatch == nil)]
     if let mismatch = tree.mismatch {
-      out.problem = "the stored Merkle tree differs from the events at \(mismatch)"
+      out.problems.append("the stored Merkle tree differs from the events at \(mismatch)")
       treeJSON["failure"] = .object(["firstEvent": .integer(mismatch.firstEvent), "lastEvent": .integer(mismatch.lastEvent), "reason": .string(mismatch.reason)])
       out.caption.append("The stored Merkle tree differs from the events at \(mismatch).")
     } else if tree.storedSize < tree.events {
@@ -53,7 +53,7 @@ struct ProofVerification {
     var cpJSON: [String: JSON] = ["origin": .string(checkpoint.origin), "size": .integer(checkpoint.size),
                                   "rootHash": ProofFiles.base64(checkpoint.rootHash)]
     func fail(_ message: String, firstDifferingEvent: UInt64? = nil) -> ProofVerification {
-      if out.problem == nil { out.problem = message }
+      out.problems.append(message)
       cpJSON["extended"] = .bool(false)
       cpJSON["failure"] = .string(message)
       if let firstDifferingEvent { cpJSON["firstDifferingEvent"] = .integer(firstDifferingEvent) }
