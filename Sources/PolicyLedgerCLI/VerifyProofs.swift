@@ -87,7 +87,10 @@ struct ProofVerification {
     cpJSON["headSize"] = .integer(events)
     cpJSON["consistencyProof"] = ProofFiles.base64List(proof)
     out.json["checkpoint"] = .object(cpJSON)
-    out.caption.append("The ledger extends the checkpoint of \(checkpoint.size) events signed by \(verified.map(\.name).joined(separator: ", ")) (consistency proof of \(proof.count) hashes to \(events) events verified).")
+    let signers = verified.map(\.name).joined(separator: ", ")
+    out.caption.append(checkpoint.size == events
+      ? "The ledger's head is the checkpoint of \(checkpoint.size) events signed by \(signers): the same root hash."
+      : "The ledger extends the checkpoint of \(checkpoint.size) events signed by \(signers) (consistency proof of \(proof.count) hashes to \(events) events verified).")
     return out
   }
 }
