@@ -18,6 +18,7 @@ is SHA-256(0x00 || line bytes), and its inclusion proof leads to the checkpoint'
 (RFC 9162 §2.1.3.2).
 
 Usage: Tools/verify-audit-pack.py DIR [--key VERIFIERKEY]... [--quorum K] [--origin ORIGIN]
+       Tools/verify-audit-pack.py --self-test   (published RFC 6962 and Go signed-note vectors)
 Exit 0 when the pack verifies, 1 with the first problem, 2 for a usage error or a missing library.
 """
 import argparse
@@ -192,7 +193,38 @@ def verify_pack(folder: str, key_texts, quorum: int, origin):
     return cp_origin, size, [k[0] for k in good], [e["seq"] for e in entries]
 
 
+def self_test():
+    """This script's hashing and note code against published vectors, so that an auditor can
+    see it agrees with implementations nobody here wrote."""
+    # RFC 6962 reference tree (transparency-dev/merkle cmd/proofgen/main.go): 8 leaves, root of
+    # the whole tree, and the inclusion proof of leaf 6 (1-based) in the tree of 8.
+    leaves = [bytes.fromhex(h) for h in ["", "00", "10", "2021", "3031", "40414243",
+                                         "5051525354555657", "606162636465666768696a6b6c6d6e6f"]]
+    root8 = bytes.fromhex("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328")
+    proof = [bytes.fromhex(h) for h in [
+        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]]
+    assert verify_inclusion(leaf_hash(leaves[5]), 5, 8, proof, root8), "RFC 6962 inclusion vector"
+    assert not verify_inclusion(leaf_hash(leaves[4]), 5, 8, proof, root8), "a wrong leaf must fail"
+    # golang.org/x/mod/sumdb/note note_test.go: PeterNeumann's verifier key and signed note.
+    name, kid, key = parse_verifier("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")
+    note = ("If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n\n"
+            "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n")
+    text, signatures = open_note(note.encode())
+    assert verified_keys(text, signatures, [(name, kid, key)]) == [(name, kid, key)], "Go signed-note vector"
+    try:
+        verified_keys(text.replace("cryptography", "blockchains"), signatures, [(name, kid, key)])
+        raise AssertionError("a changed note must fail")
+    except Problem:
+        pass
+    print("self-test passed: RFC 6962 inclusion vector, Go signed-note key id and signature")
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     parser = argparse.ArgumentParser(description="Verify a Policy Ledger audit pack offline.")
     parser.add_argument("folder")
     parser.add_argument("--key", action="append", default=[], help="a trusted verifier key NAME+KEYID+BASE64 (repeatable)")

@@ -35,7 +35,18 @@ struct ProofVerification {
   /// Checks the stored tree and the checkpoint; `report` is the hash chain's verification.
   static func check(_ log: EventLog, report: VerificationReport, inputs: Inputs) throws -> ProofVerification {
     var out = ProofVerification()
-    let tree = try LedgerTree.check(log)
+    // The leaf hashes from the events themselves, once: for the tree check and the checkpoint.
+    let head = try log.head()?.sequence.rawValue ?? 0
+    let leaves: [[UInt8]]
+    let tree: LedgerTree.CheckReport
+    do {
+      leaves = try LedgerTree.leafHashes(log, through: head)
+      tree = try LedgerTree.check(log, leaves: leaves)
+    } catch let error as LedgerError where !report.isValid {
+      // A damaged log, already reported by the chain check: say why the tree was not checked.
+      out.problems.append("the Merkle tree was not checked: \(error)")
+      return out
+    }
     var treeJSON: [String: JSON] = ["storedLeaves": .integer(tree.storedSize), "events": .integer(tree.events), "valid": .bool(tree.mismatch == nil)]
     if let mismatch = tree.mismatch {
       out.problems.append("the stored Merkle tree differs from the events at \(mismatch)")
@@ -68,11 +79,10 @@ struct ProofVerification {
     cpJSON["signedBy"] = .array(verified.map { .string($0.description) })
     let origin = ProofFiles.origin(log)
     if checkpoint.origin != origin { return fail(CheckpointMismatch.otherOrigin(expected: origin, found: checkpoint.origin).description) }
-    let head = report.eventsChecked + (report.isValid ? 0 : 1)
-    let events = max(tree.events, head)
+    let events = UInt64(leaves.count)
     if checkpoint.size > tree.events { return fail(CheckpointMismatch.largerThanLog(checkpoint: checkpoint.size, log: tree.events).description) }
     // The root recomputed from the events themselves, not from the stored tree a forger may have rewritten.
-    let fromEvents = MerkleTree(leafHashes: try LedgerTree.leafHashes(log, through: checkpoint.size))
+    let fromEvents = MerkleTree(leafHashes: Array(leaves.prefix(Int(checkpoint.size))))
     guard try fromEvents.root() == checkpoint.rootHash else {
       var first: UInt64?
       if let failure = report.failure, failure.sequence.rawValue <= checkpoint.size { first = failure.sequence.rawValue }
@@ -80,7 +90,7 @@ struct ProofVerification {
       return fail(CheckpointMismatch.rootDiffers(size: checkpoint.size, firstDifferingEvent: first).description, firstDifferingEvent: first)
     }
     // Extends it: show the RFC 9162 consistency proof from the checkpoint to the head, verified.
-    let current = MerkleTree(leafHashes: try LedgerTree.leafHashes(log, through: events))
+    let current = MerkleTree(leafHashes: leaves)
     let proof = try current.consistencyProof(from: checkpoint.size, to: events)
     try MerkleVerification.verifyConsistency(first: checkpoint.size, second: events, firstRoot: checkpoint.rootHash, secondRoot: try current.root(), proof: proof)
     cpJSON["extended"] = .bool(true)

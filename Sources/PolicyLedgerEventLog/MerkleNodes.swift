@@ -95,6 +95,41 @@ extension EventLog {
     }
   }
 
+  /// The leaf hashes of events 1…`last`, computed from the records' canonical bytes as stored
+  /// (not decoded, so a damaged event still gets a hash), in pages of `pageSize` events, each in
+  /// its own read transaction. Stops early at a gap in the sequence numbers.
+  /// - Throws: ``LedgerError/corruptEvent(sequence:reason:)`` for a record shorter than its
+  ///   header, ``LedgerError/storage(_:)``.
+  /// - Complexity: O(n) time, 32 bytes of hash per event.
+  public func merkleLeafHashes(through last: UInt64, pageSize: Int = 50_000) throws -> [[UInt8]] {
+    var leaves: [[UInt8]] = []
+    leaves.reserveCapacity(Int(min(last, 1 << 24)))
+    while UInt64(leaves.count) < last {
+      let before = leaves.count
+      try storageErrors {
+        try environment.read { txn in
+          try txn.withCursor(events) { c in
+            guard try c.seek(atLeast: SequenceNumber(UInt64(before) + 1).keyBytes) != nil else { return }
+            func hash(_ key: UnsafeRawBufferPointer, _ record: UnsafeRawBufferPointer) throws -> Bool {
+              let sequence = SequenceNumber(keyBytes: key)
+              guard key.count == 8, sequence.rawValue == UInt64(leaves.count) + 1, sequence.rawValue <= last else { return false }
+              guard record.count > 65 else { throw LedgerError.corruptEvent(sequence: sequence, reason: "its record is shorter than its header") }
+              var hasher = SHA256()
+              hasher.update(data: [0])
+              hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: record[65...]))
+              leaves.append(Array(hasher.finalize()))
+              return true
+            }
+            var more = try c.withCurrent(hash) ?? false
+            while more && leaves.count - before < pageSize { more = try c.withNext(hash) ?? false }
+          }
+        }
+      }
+      if leaves.count == before { break }
+    }
+    return leaves
+  }
+
   /// Empties the stored tree and rebuilds it from every event, in one write transaction.
   /// - Returns: The number of leaves.
   /// - Complexity: O(n).

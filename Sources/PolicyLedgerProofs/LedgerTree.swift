@@ -40,14 +40,7 @@ public struct LedgerTree {
   /// the stored tree).
   /// - Complexity: O(n), reading in pages.
   public static func leafHashes(_ log: EventLog, through head: UInt64) throws -> [[UInt8]] {
-    var leaves: [[UInt8]] = []
-    leaves.reserveCapacity(Int(head))
-    if head == 0 { return leaves }
-    try log.forEachEvent(through: SequenceNumber(head)) { event in
-      leaves.append(MerkleHash.leaf(event.canonicalBytes))
-      return true
-    }
-    return leaves
+    try log.merkleLeafHashes(through: head)
   }
 
   static func storedHash(_ log: EventLog, start: UInt64, count: UInt64) throws -> [UInt8] {
@@ -92,15 +85,17 @@ public struct LedgerTree {
   /// below) and compares it with the stored one: the first that differs is reported, lowest
   /// level first. A tree that lags the head (an old ledger) is not a failure; a tree longer
   /// than the log is.
+  /// - Parameter leaves: The leaf hashes of events 1… as ``leafHashes(_:through:)`` gives them,
+  ///   when the caller has them already (at least as many as the stored tree holds).
   /// - Complexity: O(n) time and O(n) memory (32 bytes per event).
-  public static func check(_ log: EventLog) throws -> CheckReport {
+  public static func check(_ log: EventLog, leaves: [[UInt8]]? = nil) throws -> CheckReport {
     let (head, stored) = try log.environment.read { txn in
       (try log.headDigest(in: txn)?.sequence.rawValue ?? 0, try log.merkleTreeSize(in: txn))
     }
     if stored > head {
       return CheckReport(storedSize: stored, events: head, mismatch: Mismatch(firstEvent: head + 1, lastEvent: stored, reason: "the stored Merkle tree has leaves for events the log does not hold"))
     }
-    var level = try leafHashes(log, through: stored)
+    var level = try leaves.flatMap { $0.count >= stored ? Array($0.prefix(Int(stored))) : nil } ?? leafHashes(log, through: stored)
     var height: UInt8 = 0
     let mismatch: Mismatch? = try log.environment.read { txn in
       while !level.isEmpty {

@@ -182,6 +182,8 @@ struct ProofCommandTests {
       return
     }
     let tool = repositoryRoot + "/Tools/verify-audit-pack.py"
+    let selfTest = try runTool(["python3", tool, "--self-test"])
+    #expect(selfTest.status == 0 && selfTest.stdout.hasPrefix("self-test passed"), "\(selfTest.stdout)\(selfTest.stderr)")
     let good = try runTool(["python3", tool, pack, "--key", ledger.verifierKey])
     #expect(good.status == 0 && good.stdout.hasPrefix("valid: events 1, 40, 96"), "\(good.stderr)")
     let wrongKey = try runTool(["python3", tool, pack, "--key", "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"])
