@@ -61,7 +61,7 @@ struct ProofVerification {
     guard let signed = inputs.checkpoint else { return out }
 
     let checkpoint = signed.checkpoint
-    var cpJSON: [String: JSON] = ["origin": .string(checkpoint.origin), "size": .integer(checkpoint.size),
+    var cpJSON: [String: JSON] = ["hashEncoding": .string("base64"), "origin": .string(checkpoint.origin), "size": .integer(checkpoint.size),
                                   "rootHash": ProofFiles.base64(checkpoint.rootHash)]
     func fail(_ message: String, firstDifferingEvent: UInt64? = nil) -> ProofVerification {
       out.problems.append(message)

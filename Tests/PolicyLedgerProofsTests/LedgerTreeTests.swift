@@ -79,6 +79,20 @@ struct LedgerTreeTests {
     #expect(nodes == 2 * (next - 1) - (next - 1).nonzeroBitCount)
   }
 
+  @Test("the tree is written in the append's transaction: an append that fails leaves no node behind")
+  func sameTransaction() throws {
+    struct Refused: Error {}
+    let folder = TemporaryFolder("atomic-tree")
+    let log = try openLog(folder)
+    try log.append((1...3).map(sampleEvent))
+    #expect(throws: Refused.self) { try log.append((4...9).map(sampleEvent)) { _, _ in throw Refused() } }
+    #expect(try log.environment.read { txn in try log.merkleTreeSize(in: txn) } == 3)
+    let merkle = try #require(try log.environment.database(named: "merkle", create: false))
+    #expect(try log.environment.read { txn in try txn.count(merkle) } == 4)  // leaves 0, 1, 2 and node (1, 0)
+    try log.append([sampleEvent(4)])
+    #expect(try LedgerTree.check(log) == LedgerTree.CheckReport(storedSize: 4, events: 4, mismatch: nil))
+  }
+
   @Test("a ledger without a tree (written before it existed) is hashed in memory read-only, and gets its tree on the next append or rebuild")
   func oldLedger() throws {
     let folder = TemporaryFolder("old")
