@@ -30,18 +30,40 @@ public enum MerkleHash {
 
 /// The stored Merkle tree: the `merkle` database holds the hash of every complete perfect subtree.
 ///
-/// Key: level (1 byte; 0 = leaves) ‖ index within the level (8 bytes, big-endian); value: the
-/// 32-byte hash of the perfect subtree over leaves `index·2^level ..< (index+1)·2^level`.
-/// Appending leaf j writes node (0, j) and then, while the new node is a right child, its parent:
-/// on average two 41-byte entries per event, at most log₂(n)+1. The tree's size is the number of
-/// level-0 nodes. Every appended leaf is written in the same write transaction as its event.
+/// Node (level, index) is the perfect subtree over leaves `index·2^level ..< (index+1)·2^level`.
+/// Key: its **post-order position** (8 bytes, big-endian): the number of complete perfect
+/// subtrees (of any level) that the tree held before it was completed, so that every node
+/// appended gets a key above every earlier one and is written with `MDB_APPEND` (full pages).
+/// With m = (index+1)·2^level, the position is `2m − popcount(index+1) − tz(index+1) − 1`
+/// (`tz`: trailing zero bits). Value: the node's 32-byte hash. Appending leaf j writes node
+/// (0, j) and then, while the new node is a right child, its parent: on average two 40-byte
+/// entries per event, at most log₂(n)+1. A tree of n leaves holds `2n − popcount(n)` nodes, so
+/// its size follows from its last key. Every leaf is written in its event's write transaction.
 extension EventLog {
   /// The name of the LMDB database holding the tree.
   public static let merkleDatabaseName = "merkle"
 
-  /// The key of node (level, index): level ‖ index, 8 bytes big-endian.
+  /// The key of node (level, index): its post-order position, 8 bytes big-endian.
   public static func merkleKey(level: UInt8, index: UInt64) -> [UInt8] {
-    [level] + withUnsafeBytes(of: index.bigEndian, Array.init)
+    withUnsafeBytes(of: merklePosition(level: level, index: index).bigEndian, Array.init)
+  }
+
+  /// The post-order position of node (level, index): `2m − popcount(index+1) − tz(index+1) − 1`
+  /// with m = (index+1)·2^level.
+  public static func merklePosition(level: UInt8, index: UInt64) -> UInt64 {
+    let next = index + 1
+    return 2 * (next << level) - UInt64(next.nonzeroBitCount) - UInt64(next.trailingZeroBitCount) - 1
+  }
+
+  /// The number of leaves of a tree whose last node has post-order position `position`:
+  /// the n with `2n − popcount(n) − 1 = position`.
+  static func merkleLeafCount(lastPosition position: UInt64) -> UInt64 {
+    var low: UInt64 = 1, high = position + 1  // 2n − popcount(n) − 1 ≥ n − 1
+    while low < high {
+      let middle = low + (high - low) / 2
+      if 2 * middle - UInt64(middle.nonzeroBitCount) - 1 < position { low = middle + 1 } else { high = middle }
+    }
+    return low
   }
 
   /// The number of leaves the stored tree holds (0 when the ledger has no tree yet).
@@ -49,8 +71,8 @@ extension EventLog {
   public func merkleTreeSize<T: LMDBReader & ~Copyable>(in txn: borrowing T) throws -> UInt64 {
     guard let merkle else { return 0 }
     return try txn.withCursor(merkle) { c in
-      guard let last = try c.seek(before: [1]), last.key.count == 9, last.key[0] == 0 else { return 0 }
-      return SequenceNumber(keyBytes: last.key, at: 1).rawValue + 1
+      guard let last = try c.last(), last.key.count == 8 else { return 0 }
+      return EventLog.merkleLeafCount(lastPosition: SequenceNumber(keyBytes: last.key).rawValue)
     }
   }
 
@@ -65,6 +87,9 @@ extension EventLog {
   func extendMerkleTree(with events: [RecordedEvent], in txn: borrowing LMDBWriteTransaction) throws {
     guard let merkle, let first = events.first else { return }
     var size = try merkleTreeSize(in: txn)
+    guard size < first.sequence.rawValue else {
+      throw LedgerError.corruptEvent(sequence: first.sequence, reason: "the stored Merkle tree already holds a leaf for it (run `policy-ledger rebuild`)")
+    }
     // A ledger written before the tree existed: add its older events first (once).
     while size + 1 < first.sequence.rawValue {
       let sequence = SequenceNumber(size + 1)
@@ -83,7 +108,7 @@ extension EventLog {
     var hash = leafHash
     var level: UInt8 = 0
     var index = leafIndex
-    try txn.put(hash, for: EventLog.merkleKey(level: 0, index: index), in: database)
+    try txn.put(hash, for: EventLog.merkleKey(level: 0, index: index), in: database, flags: .append)
     while index & 1 == 1 {
       guard let left = try txn.value(for: EventLog.merkleKey(level: level, index: index - 1), in: database), left.count == 32 else {
         throw LedgerError.corruptEvent(sequence: SequenceNumber(leafIndex + 1), reason: "the Merkle tree lacks node (\(level), \(index - 1)); run `policy-ledger rebuild`")
@@ -91,7 +116,7 @@ extension EventLog {
       hash = MerkleHash.node(left, hash)
       level += 1
       index >>= 1
-      try txn.put(hash, for: EventLog.merkleKey(level: level, index: index), in: database)
+      try txn.put(hash, for: EventLog.merkleKey(level: level, index: index), in: database, flags: .append)
     }
   }
 

@@ -1,5 +1,5 @@
 import Foundation
-import PolicyLedgerEventLog
+@testable import PolicyLedgerEventLog
 @testable import PolicyLedgerProofs
 import PolicyLedgerStorage
 import PolicyLedgerTestSupport
@@ -128,5 +128,23 @@ struct LedgerTreeTests {
     #expect(report.mismatch?.firstEvent == 5 && report.mismatch?.lastEvent == 5)
     #expect(try expectedTree(log).root(size: 10) != before)
     #expect(try expectedTree(log).root(size: 4) == (try LedgerTree(log: log)).tree.root(size: 4))
+  }
+}
+
+@Suite("Merkle node keys")
+struct MerkleKeyTests {
+  @Test("post-order positions: every node appended gets the next position, and the size follows from the last")
+  func positions() {
+    var expected: UInt64 = 0
+    nodes: for leaf in UInt64(0)..<5000 {
+      var level: UInt8 = 0, index = leaf
+      while true {
+        guard EventLog.merklePosition(level: level, index: index) == expected else { Issue.record("node (\(level), \(index))"); break nodes }
+        expected += 1
+        guard index & 1 == 1 else { break }
+        level += 1; index >>= 1
+      }
+      #expect(EventLog.merkleLeafCount(lastPosition: expected - 1) == leaf + 1)
+    }
   }
 }
