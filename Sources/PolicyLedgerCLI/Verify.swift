@@ -94,8 +94,8 @@ extension PolicyLedger {
   /// `rebuild`: drop and replay the projections.
   struct Rebuild: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Drop the projections (read models) and replay every event into them.",
-      discussion: "Run it after an interrupted rebuild, or when `check` reports differences. The event log itself is not changed.")
+      abstract: "Drop the projections (read models) and replay every event into them; rebuild the stored Merkle tree.",
+      discussion: "Run it after an interrupted rebuild, or when `check` reports differences. The event log itself is not changed. A stored Merkle tree that `verify` finds different from the events is evidence that events were rewritten: compare the ledger with a checkpoint kept elsewhere (`verify --checkpoint`) before a rebuild replaces the tree.")
 
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions

@@ -49,7 +49,7 @@ struct ProofVerification {
     }
     var treeJSON: [String: JSON] = ["storedLeaves": .integer(tree.storedSize), "events": .integer(tree.events), "valid": .bool(tree.mismatch == nil)]
     if let mismatch = tree.mismatch {
-      out.problems.append("the stored Merkle tree differs from the events at \(mismatch)")
+      out.problems.append("the stored Merkle tree differs from the events at \(mismatch) (events changed after they were appended? compare with a checkpoint kept elsewhere before any `rebuild`)")
       treeJSON["failure"] = .object(["firstEvent": .integer(mismatch.firstEvent), "lastEvent": .integer(mismatch.lastEvent), "reason": .string(mismatch.reason)])
       out.caption.append("The stored Merkle tree differs from the events at \(mismatch).")
     } else if tree.storedSize < tree.events {
