@@ -165,8 +165,10 @@ public final class EventLog: Sendable {
     self.streams = try db("streams")
     self.effective = try db("effective")
     self.recorded = try db("recorded")
-    // Created on the first writable open of a ledger that predates it; filled on its next append.
-    self.merkle = try environment.database(named: EventLog.merkleDatabaseName, create: !options.readOnly)
+    // Created on the first writable open of a ledger that predates it (a write transaction only
+    // then); filled on its next append.
+    let merkle = try environment.database(named: EventLog.merkleDatabaseName, create: false)
+    self.merkle = try merkle ?? (options.readOnly ? nil : environment.database(named: EventLog.merkleDatabaseName, create: true))
   }
 
   // MARK: Keys
