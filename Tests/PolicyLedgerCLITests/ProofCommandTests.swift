@@ -155,6 +155,26 @@ struct ProofCommandTests {
     expectFailure(try ledger.run(["verify", "--checkpoint", ledger.checkpoint50, "--key", ledger.verifierKey]), status: 1, mentioning: ["no longer have the checkpoint's root hash"])
   }
 
+  @Test("a ledger from before the tree: read commands hash it in memory, rebuild stores it, and the checkpoints agree")
+  func oldLedger() throws {
+    let ledger = try ProvenLedger("old")
+    do {
+      let log = try EventLog.open(at: ledger.path)
+      let merkle = try #require(try log.environment.database(named: "merkle", create: false))
+      try log.environment.write { txn in try txn.empty(merkle) }
+    }
+    let before = try ledger.run(["verify"])
+    #expect(before.status == 0 && before.stdout.contains("stored for 0 of 96 events"), "\(before)")
+    let inMemory = try ledger.run(["checkpoint", "--key", ledger.keyFile])
+    #expect(inMemory.status == 0, "\(inMemory)")
+    #expect(try ledger.run(["rebuild"]).status == 0)
+    let after = try ledger.run(["verify", "--checkpoint", ledger.checkpoint50, "--key", ledger.verifierKey])
+    #expect(after.status == 0 && after.stdout.contains("The stored Merkle tree matches the events."), "\(after)")
+    let stored = try ledger.run(["checkpoint", "--key", ledger.keyFile])
+    // Ed25519 signatures are deterministic: the same checkpoint, the same note.
+    #expect(stored.stdout == inMemory.stdout)
+  }
+
   @Test("a witness cosigns; verify can require both keys")
   func cosign() throws {
     let ledger = try ProvenLedger("cosign")
