@@ -5,6 +5,7 @@
 //
 //   CLMDB (system library) → PolicyLedgerStorage → PolicyLedgerEventLog → PolicyLedgerDomain
 //   → PolicyLedgerQuery → PolicyLedgerCLI (the `policy-ledger` executable)
+//   PolicyLedgerEventLog → PolicyLedgerProofs (Merkle proofs, signed checkpoints) → PolicyLedgerCLI
 //
 // See ARCHITECTURE.md.
 import PackageDescription
@@ -23,6 +24,7 @@ let package = Package(
     .library(name: "PolicyLedgerEventLog", targets: ["PolicyLedgerEventLog"]),
     .library(name: "PolicyLedgerDomain", targets: ["PolicyLedgerDomain"]),
     .library(name: "PolicyLedgerQuery", targets: ["PolicyLedgerQuery"]),
+    .library(name: "PolicyLedgerProofs", targets: ["PolicyLedgerProofs"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -59,10 +61,18 @@ let package = Package(
       dependencies: ["PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage"],
       swiftSettings: swiftSettings
     ),
+    .target(
+      name: "PolicyLedgerProofs",
+      dependencies: [
+        "PolicyLedgerEventLog", "PolicyLedgerStorage",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .executableTarget(
       name: "PolicyLedgerCLI",
       dependencies: [
-        "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage",
+        "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage", "PolicyLedgerProofs",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -96,9 +106,14 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .testTarget(
+      name: "PolicyLedgerProofsTests",
+      dependencies: ["PolicyLedgerProofs", "PolicyLedgerEventLog", "PolicyLedgerTestSupport", "PolicyLedgerStorage"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
       name: "PolicyLedgerCLITests",
       dependencies: [
-        "PolicyLedgerCLI", "PolicyLedgerStorage",
+        "PolicyLedgerCLI", "PolicyLedgerStorage", "PolicyLedgerEventLog", "PolicyLedgerProofs",
         "PolicyLedgerTestSupport",
         .product(name: "SwiftCSV", package: "SwiftCSV"),
       ],

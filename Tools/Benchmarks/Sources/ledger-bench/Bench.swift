@@ -2,6 +2,7 @@ import Baselines
 import Foundation
 import PolicyLedgerDomain
 import PolicyLedgerEventLog
+import PolicyLedgerProofs
 import PolicyLedgerQuery
 
 /// What one scale measured. Rates are events per second, latencies nanoseconds, times seconds.
@@ -47,6 +48,8 @@ struct ScaleResult {
   // Rebuild, verify (seconds).
   var rebuildSeconds: Double?
   var verifySeconds: Double?
+  /// `LedgerTree.check`: every stored Merkle node recomputed from the events (part of the CLI's verify).
+  var treeCheckSeconds: Double?
   var rawReadBackSeconds: Double?
   var rawChainSeconds: Double?
   /// A cursor walk over the raw events parsing each one's canonical JSON (the least any replay
@@ -270,6 +273,13 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
     }
     if !chainTimes.isEmpty { result.rawChainSeconds = chainTimes.sorted()[1] }
     result.verifySeconds = times.sorted()[1]
+    var treeTimes: [Double] = []
+    for _ in 0..<3 {
+      var report: LedgerTree.CheckReport?
+      treeTimes.append(try seconds { report = try LedgerTree.check(ledger.log) })
+      guard let report, report.mismatch == nil, report.storedSize == UInt64(n) else { throw BenchError(description: "the Merkle tree check failed: \(String(describing: report))") }
+    }
+    result.treeCheckSeconds = treeTimes.sorted()[1]
   }
 
   // 5. As-of lookups: the same (entity, day) pairs for every system.

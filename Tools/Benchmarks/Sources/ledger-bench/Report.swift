@@ -87,6 +87,7 @@ struct Report {
       t.append("| one forward observation after them (ms, median of \(r.backdateRuns)); the ratio column here = backdated ÷ forward | \(fmt(ms(r.forward.median))) | | \(ratio(r.backdated.median, r.forward.median)) | | |")
     }
     if let s = r.verifySeconds { row("verify (events/s, median of 3); raw = cursor scan + the same SHA-256 chain check", r.rate(s), r.rate(r.rawChainSeconds), nil) }
+    if let s = r.treeCheckSeconds { row("Merkle tree check: every stored node recomputed from the events (events/s, median of 3)", r.rate(s), nil, nil) }
     if r.rawReadBackSeconds != nil { row("read back every event by key (events/s)", nil, r.rate(r.rawReadBackSeconds), nil) }
     let n = Double(r.events)
     row("bytes on disk per event (data.mdb; SQLite: db+wal)", Double(r.ledgerFileBytes) / n, r.rawFileBytes.map { Double($0) / n }, r.sqliteFileBytes.map { Double($0) / n })
@@ -113,6 +114,7 @@ struct Report {
     row("one indicator's history (ms)") { $0.historySeconds.map { $0 * 1000 } }
     row("full rebuild (events/s)") { $0.rate($0.rebuildSeconds) }
     row("verify (events/s)") { $0.rate($0.verifySeconds) }
+    row("Merkle tree check (events/s)") { $0.rate($0.treeCheckSeconds) }
     row("bytes on disk per event") { Double($0.ledgerFileBytes) / Double($0.events) }
     return t
   }
