@@ -118,7 +118,9 @@ extension EventRecording {
 /// Records one event and prints what the ledger assigned.
 enum Recorder {
   static func record(_ event: CouncilEvent, effective: EffectiveDate?, actor: String, source: String?,
-                     options: EntryOptions, ledger: LedgerOptions, format: OutputFormat, flags: [String: String], key: String? = nil) throws {
+                     options: EntryOptions, ledger: LedgerOptions, format: OutputFormat, flags: [String: String], key: String? = nil,
+                     amend: ((SequenceNumber, CouncilLedger) throws -> (payload: CanonicalValue, effective: EffectiveDate))? = nil) throws {
+    var event = event
     let expected = try options.expectedVersion?.value("--expected-version").version
     func flagged(_ field: String) -> String {
       if let flag = flags[field] { return "\(flag)" }
@@ -146,6 +148,15 @@ enum Recorder {
           throw Failure(.dataError, "\(flags["corrects"] ?? "--event"): there is no event \(amended) to amend (" + (head == 0 ? "the ledger holds no events" : "the ledger holds events 1–\(head)") + ")")
         }
         let original = try ledger.log.event(amended)
+        // A field-level correction: the event as it stands, with the given fields replaced (and
+        // its date in force unless a new one is given).
+        if let amend, case .eventCorrected(var c) = event {
+          let (payload, inForce) = try amend(amended, ledger)
+          c.payload = payload
+          if c.effective == nil && inForce != original.effective { c.effective = inForce }
+          event = .eventCorrected(c)
+          effective = c.effective ?? effective
+        }
         mainStream = original.streams.first
         effective = effective ?? original.effective
       }

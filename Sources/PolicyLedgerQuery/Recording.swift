@@ -242,6 +242,11 @@ extension CouncilLedger {
         } catch let error as CouncilEventError {
           throw ProjectionError.invalid(index: index, field: "payload." + error.field, reason: error.reason)
         }
+        // The replacement is the whole payload: a field the original has and the replacement
+        // lacks would be dropped without a word, so it is refused.
+        if let missing = Self.omittedField(original: original.payload, replacement: c.payload) {
+          throw ProjectionError.invalid(index: index, field: "payload." + missing, reason: "event \(c.corrects) has \"\(missing)\", which this correction's payload omits: a correction's payload replaces the whole payload, so give every field (the ones that do not change as they were), or correct single fields with `record correct --event \(c.corrects) --value … --period … --note …`, which keeps the others; to drop the field, retract event \(c.corrects) and record it anew")
+        }
         event = .eventCorrected(c)
       case .eventRetracted(let r):
         streams = try amendedEvent(r.retracts, index: index, field: "retracts", head: head, earlier: proposed, in: txn).streams
@@ -315,6 +320,17 @@ extension CouncilLedger {
     }
     guard CouncilEvent.localIDError(decision) == nil else { return nil }
     return try Projector.state(of: .decision(decision), asOf: nil, knownThrough: .max - 1, set: live, in: txn)?.decision?.body
+  }
+
+  /// The first field (a dotted path through objects) that `original` has and `replacement` lacks.
+  static func omittedField(original: CanonicalValue, replacement: CanonicalValue, path: String = "") -> String? {
+    guard case .object(let old) = original, case .object(let new) = replacement else { return nil }
+    for key in old.keys.sorted() {
+      let here = path.isEmpty ? key : path + "." + key
+      guard let value = new[key] else { return here }
+      if let deeper = omittedField(original: old[key]!, replacement: value, path: here) { return deeper }
+    }
+    return nil
   }
 
   private func amendedEvent(_ target: SequenceNumber, index: Int, field: String, head: UInt64, earlier: [ProposedEvent],
