@@ -90,13 +90,15 @@ extension PolicyLedger {
       let numbers = first == last ? "event \(first)" : "events \(first)–\(last)"
       let head = dryRun ? nil : summary.head
       var text: String
+      // "new" only when some lines were already recorded.
+      let new = duplicates.isEmpty ? "" : "new "
       if count == 0 {
         text = dryRun ? "Dry run: nothing new in \(input.name)" : "Nothing new in \(input.name): nothing was recorded"
       } else if dryRun {
-        text = count == 1 ? "Dry run: the one new event of \(input.name) is valid (it would be \(numbers)); nothing was written"
-                          : "Dry run: all \(count) new events of \(input.name) are valid (they would be \(numbers)); nothing was written"
+        text = count == 1 ? "Dry run: the one \(new)event of \(input.name) is valid (it would be \(numbers)); nothing was written"
+                          : "Dry run: all \(count) \(new)events of \(input.name) are valid (they would be \(numbers)); nothing was written"
       } else {
-        text = "Imported \(Render.count(count, "new event")) from \(input.name) as \(numbers) into \(ledger.resolvedPath)"
+        text = "Imported \(Render.count(count, new + "event")) from \(input.name) as \(numbers) into \(ledger.resolvedPath)"
       }
       if duplicates.isEmpty {
         text += "."
@@ -108,9 +110,14 @@ extension PolicyLedger {
         let range = low == high ? "event \(low)" : "events \(low)–\(high)"
         text += "; \(Render.count(duplicates.count, "line")) \(duplicates.count == 1 ? "was" : "were") already recorded (\(range): \(lines.joined(separator: ", "))\(more)) and \(duplicates.count == 1 ? "was" : "were") not recorded again."
       }
-      let table = TextTable(["new events", "first", "last", "already recorded", "dry run", "head"],
-                            rows: [[Cell(String(count)), Cell(count == 0 ? "—" : String(first)), Cell(count == 0 ? "—" : String(last)),
-                                    Cell(String(duplicates.count)), Cell(dryRun ? "yes" : "no"), Cell.optional(head?.description)]])
+      var columns: [TextTable.Column] = [.init("events"), .init("first"), .init("last"), .init("dry run"), .init("head")]
+      var cells = [Cell(String(count)), Cell(count == 0 ? "—" : String(first)), Cell(count == 0 ? "—" : String(last)),
+                   Cell(dryRun ? "yes" : "no"), Cell.optional(head?.description)]
+      if !duplicates.isEmpty {
+        columns.insert(.init("already recorded"), at: 3)
+        cells.insert(Cell(String(duplicates.count)), at: 3)
+      }
+      let table = TextTable(columns, rows: [cells])
       let json = JSON.fields([
         "events": .integer(count), "first": count == 0 ? .null : .integer(first), "last": count == 0 ? .null : .integer(last),
         "alreadyRecorded": .integer(duplicates.count),

@@ -112,11 +112,9 @@ struct Validator {
       if p.renamed != true, try exists(.person(p.person)),
          let known = try state(.person(p.person))?.person
            ?? Projector.state(of: .person(p.person), asOf: nil, knownThrough: through, set: set, cache: cache, in: txn)?.person,
-         known.name != p.name {
+         known.name.ja != p.name.ja || (known.name.en != nil && p.name.en != nil && known.name.en != p.name.en) {
+        // (An appointment that leaves the English name out is not a new name.)
         let seats = known.memberships.keys.sorted().prefix(3).joined(separator: ", ")
-        if known.name.ja == p.name.ja {
-          throw fail("name", "person \"\(p.person)\" is recorded as \(known.name), with " + (known.name.en.map { "the English name \"\($0)\"" } ?? "no English name") + "; give the same (name.en, --name-en), or say that the name changed (--rename, or \"renamed\": true in the payload)")
-        }
         throw fail("name", "person \"\(p.person)\" is recorded as \(known.name)" + (seats.isEmpty ? "" : " (on \(seats))") + ", not \(p.name); if this is another person, give another id; if their name changed, say so (record member-appointed --rename, or \"renamed\": true in the payload): the person's record then shows \(p.name) from \(entry.effective) on, and each seat keeps the name it was appointed under")
       }
     case .memberRoleChanged(let p):

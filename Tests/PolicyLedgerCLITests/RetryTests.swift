@@ -82,7 +82,7 @@ struct RetryTests {
     let b = #"{"type":"indicator.observed","effective":"2021-07","key":"batch-1:2","payload":{"indicator":"young-faculty","value":"1","unit":"人"}}"#
     let file = seed.folder.child("keyed.ndjson")
     try (a + "\n" + b + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-    #expect(try seed.run(["import", file]).stdout.contains("Imported 2 new events"))
+    #expect(try seed.run(["import", file]).stdout.contains("Imported 2 events"))
     let changed = seed.folder.child("changed.ndjson")
     let c = #"{"type":"indicator.observed","effective":"2021-08","payload":{"indicator":"young-faculty","value":"2","unit":"人"}}"#
     try (c + "\n" + b.replacingOccurrences(of: #""value":"1""#, with: #""value":"3""#) + "\n").write(toFile: changed, atomically: true, encoding: .utf8)
