@@ -64,7 +64,16 @@ extension PolicyLedger {
       let (statusText, by) = Render.amendment(e.status)
       var status = statusText
       if let reason = e.reason { status += ": \(reason)" }
-      if case .corrected = e.status, let current = e.current, current.value != e.observed.value { status += " → \(current.value.grouped)" }
+      // What the correction changed, field by field: the row shows the value as recorded, the
+      // status what is in force instead.
+      if case .corrected = e.status, let current = e.current {
+        var changes: [String] = []
+        if current.value != e.observed.value || current.unit != e.observed.unit { changes.append(current.value.grouped + (current.unit != e.observed.unit ? current.unit.rawValue : "")) }
+        if current.period != e.observed.period { changes.append("period " + (current.period?.description ?? "none")) }
+        if current.note != e.observed.note { changes.append("note " + (current.note.map { "「\($0)」" } ?? "none")) }
+        if let effective = e.currentEffective, effective != e.event.effective { changes.append("effective \(effective)") }
+        status += changes.isEmpty ? " → unchanged" : " → " + changes.joined(separator: ", ")
+      }
       let cells = [Cell(e.event.sequence.description), Cell(e.event.effective.description), Cell.optional(e.observed.period?.description),
                    Render.quantity(e.observed.value, e.observed.unit), Cell(status), Cell(e.event.actor),
                    Cell(e.event.recordedAt.tableText, raw: e.event.recordedAt.description), Cell.optional(e.event.source)]
@@ -77,6 +86,8 @@ extension PolicyLedger {
           "note": e.observed.note.map(JSON.string),
           "status": .string(statusText.components(separatedBy: " by ")[0]), "amendedBy": by.map { .integer($0.rawValue) } ?? .null,
           "reason": .optional(e.reason), "currentValue": .decimal(e.current?.value),
+          "currentUnit": .optional(e.current?.unit.rawValue), "currentPeriod": .optional(e.current?.period?.description),
+          "currentNote": .optional(e.current?.note), "currentEffective": .date(e.currentEffective),
           "amendmentActor": .optional(e.amendment?.actor), "amendmentRecorded": .optional(e.amendment?.recordedAt.description),
         ])
       })

@@ -17,6 +17,11 @@ extension PolicyLedger {
         transaction: a bad line names its line number and field, and nothing is imported (exit 65). \
         Refused: a file that is not a regular file, larger than 512 MiB, not UTF-8 text, or empty. \
         A progress bar is shown on standard error when it is a terminal and the file is long.
+
+        Importing is idempotent: a line the ledger already holds (the same "key", or without one the same \
+        type, schema, effective date and payload) is acknowledged and not recorded again, and the report \
+        says how many were new and how many already recorded; a line whose key the ledger holds with other \
+        content is refused (exit 65). To record the same fact twice on purpose, give each line its own "key".
         """)
 
     @Argument(help: ArgumentHelp("The NDJSON file, or - for standard input.", valueName: "file"), completion: .file(extensions: ["ndjson", "jsonl"]))
@@ -46,13 +51,18 @@ extension PolicyLedger {
       func rejected(_ index: Int, _ field: String, _ reason: String) -> Failure {
         Failure(.dataError, "\(input.name) line \(source.line(ofEntry: index)), field \"\(field)\": \(reason); nothing was imported")
       }
+      // The lines already recorded: (line, the event that holds it, recognised by its key).
+      var duplicates: [(line: Int, sequence: UInt64, byKey: Bool)] = []
       func record(_ ledger: CouncilLedger) throws -> StreamedAppend {
         do {
           let summary = try ledger.record(dryRun: dryRun, chunks: {
             try source.restart()
+            duplicates = []
             return { try source.nextChunk() }
-          }, recorded: { _ in progress?.update(source.bytesRead) })
-          if summary.count == 0 { throw Failure(.dataError, "\(input.name) holds no events: every line is blank") }
+          }, recorded: { _ in progress?.update(source.bytesRead) }, duplicates: { found in
+            duplicates += found.map { (source.line(ofEntry: $0.index), $0.sequence.rawValue, $0.byKey) }
+          })
+          if summary.count == 0 && duplicates.isEmpty { throw Failure(.dataError, "\(input.name) holds no events: every line is blank") }
           return summary
         } catch ProjectionError.invalid(let index, let field, let reason) {
           throw rejected(index, field, reason)
@@ -79,14 +89,40 @@ extension PolicyLedger {
       let (count, first, last) = (summary.count, summary.first?.rawValue ?? 0, summary.last?.rawValue ?? 0)
       let numbers = first == last ? "event \(first)" : "events \(first)–\(last)"
       let head = dryRun ? nil : summary.head
-      let text = dryRun
-        ? (count == 1 ? "Dry run: the one event of \(input.name) is valid (it would be \(numbers)); nothing was written."
-                      : "Dry run: all \(count) events of \(input.name) are valid (they would be \(numbers)); nothing was written.")
-        : "Imported \(Render.count(count, "event")) from \(input.name) as \(numbers) into \(ledger.resolvedPath)."
-      let table = TextTable(["events", "first", "last", "dry run", "head"],
-                            rows: [[Cell(String(count)), Cell(String(first)), Cell(String(last)), Cell(dryRun ? "yes" : "no"), Cell.optional(head?.description)]])
+      var text: String
+      // "new" only when some lines were already recorded.
+      let new = duplicates.isEmpty ? "" : "new "
+      if count == 0 {
+        text = dryRun ? "Dry run: nothing new in \(input.name)" : "Nothing new in \(input.name): nothing was recorded"
+      } else if dryRun {
+        text = count == 1 ? "Dry run: the one \(new)event of \(input.name) is valid (it would be \(numbers)); nothing was written"
+                          : "Dry run: all \(count) \(new)events of \(input.name) are valid (they would be \(numbers)); nothing was written"
+      } else {
+        text = "Imported \(Render.count(count, new + "event")) from \(input.name) as \(numbers) into \(ledger.resolvedPath)"
+      }
+      if duplicates.isEmpty {
+        text += "."
+      } else {
+        // Which events already held them: the first few by line, then the range.
+        let lines = duplicates.prefix(3).map { "line \($0.line) as event \($0.sequence)" }
+        let more = duplicates.count > 3 ? ", …" : ""
+        let (low, high) = (duplicates.map(\.sequence).min()!, duplicates.map(\.sequence).max()!)
+        let range = low == high ? "event \(low)" : "events \(low)–\(high)"
+        text += "; \(Render.count(duplicates.count, "line")) \(duplicates.count == 1 ? "was" : "were") already recorded (\(range): \(lines.joined(separator: ", "))\(more)) and \(duplicates.count == 1 ? "was" : "were") not recorded again."
+      }
+      var columns: [TextTable.Column] = [.init("events"), .init("first"), .init("last"), .init("dry run"), .init("head")]
+      var cells = [Cell(String(count)), Cell(count == 0 ? "—" : String(first)), Cell(count == 0 ? "—" : String(last)),
+                   Cell(dryRun ? "yes" : "no"), Cell.optional(head?.description)]
+      if !duplicates.isEmpty {
+        columns.insert(.init("already recorded"), at: 3)
+        cells.insert(Cell(String(duplicates.count)), at: 3)
+      }
+      let table = TextTable(columns, rows: [cells])
       let json = JSON.fields([
-        "events": .integer(count), "first": .integer(first), "last": .integer(last), "dryRun": .bool(dryRun),
+        "events": .integer(count), "first": count == 0 ? .null : .integer(first), "last": count == 0 ? .null : .integer(last),
+        "alreadyRecorded": .integer(duplicates.count),
+        "duplicates": .array(duplicates.map { .fields(["line": .integer($0.line), "event": .integer($0.sequence), "byKey": .bool($0.byKey)]) }),
+        "dryRun": .bool(dryRun),
         "head": .optional(head?.description), "file": .string(input.name), "ledger": .string(ledger.resolvedPath),
       ])
       Report(caption: [text], table: table, json: json).emit(output.format)

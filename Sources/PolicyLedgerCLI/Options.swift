@@ -188,8 +188,15 @@ struct EntryOptions: ParsableArguments {
     help: ArgumentHelp("Fail unless the event's main stream has exactly N events (none: it must not exist yet).", valueName: "n|none"))
   var expectedVersion: Checked<ExpectedVersionArgument>?
 
+  @Option(help: ArgumentHelp(
+    "An idempotency key for the event (letters, digits, . _ : / - @ # + =; at most 200).",
+    discussion: "Recording again with the same key and the same content records nothing and names the earlier event; with other content it is refused. Without a key the event is known by its content (type, date and fields), so running the same command twice records it once: give a new key to record the same fact again on purpose.",
+    valueName: "key"))
+  var key: String?
+
   func validate() throws {
     _ = try expectedVersion?.value("--expected-version")
+    if let key, let reason = EventKey.validationError(key) { throw ValidationError("--key: \(reason)") }
     if let actor, actor.trimmingCharacters(in: .whitespaces).isEmpty {
       throw ValidationError("--actor cannot be empty.")
     }

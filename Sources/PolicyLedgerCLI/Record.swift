@@ -72,8 +72,11 @@ extension PolicyLedger {
       if parsed.exportedSequence != nil {
         throw Failure(.dataError, "\(origin) is an export line (it has seq, recorded, streams, prev and hash); record takes a new event without them, and `policy-ledger import` restores an export")
       }
+      if let given = entry.key, let inLine = parsed.key, given != inLine {
+        throw Failure(.usage, "--key \(given) differs from the line's key \"\(inLine)\"; give one of them")
+      }
       try Recorder.record(parsed.event, effective: parsed.effective, actor: parsed.actor, source: parsed.source,
-                          options: entry, ledger: ledger, format: output.format, flags: [:])
+                          options: entry, ledger: ledger, format: output.format, flags: [:], key: parsed.key ?? entry.key)
     }
   }
 }
@@ -108,26 +111,29 @@ extension EventRecording {
 
   func run() throws {
     try Recorder.record(try event(), effective: try effectiveDate(), actor: entry.resolvedActor, source: entry.source,
-                        options: entry, ledger: ledger, format: output.format, flags: Self.flags)
+                        options: entry, ledger: ledger, format: output.format, flags: Self.flags, key: entry.key)
   }
 }
 
 /// Records one event and prints what the ledger assigned.
 enum Recorder {
   static func record(_ event: CouncilEvent, effective: EffectiveDate?, actor: String, source: String?,
-                     options: EntryOptions, ledger: LedgerOptions, format: OutputFormat, flags: [String: String]) throws {
+                     options: EntryOptions, ledger: LedgerOptions, format: OutputFormat, flags: [String: String], key: String? = nil,
+                     amend: ((SequenceNumber, CouncilLedger) throws -> (payload: CanonicalValue, effective: EffectiveDate))? = nil) throws {
+    var event = event
     let expected = try options.expectedVersion?.value("--expected-version").version
     func flagged(_ field: String) -> String {
       if let flag = flags[field] { return "\(flag)" }
       if field == "actor" { return "--actor" }
       if field == "source" { return "--source" }
+      if field == "key" { return "--key" }
       return "field \"\(field)\""
     }
     // Before anything derives stream ids from the payload's ids.
     if let error = event.idValidationError() {
       throw Failure(.dataError, "the \(event.typeName) event was rejected: \(flagged(error.field)): \(error.reason)")
     }
-    let recorded = try ledger.withWritableLedger { ledger -> RecordedEvent in
+    let (recorded, already) = try ledger.withWritableLedger { ledger -> (RecordedEvent, Bool) in
       var effective = effective
       var mainStream = event.streams.first
       var amended: SequenceNumber?
@@ -142,33 +148,48 @@ enum Recorder {
           throw Failure(.dataError, "\(flags["corrects"] ?? "--event"): there is no event \(amended) to amend (" + (head == 0 ? "the ledger holds no events" : "the ledger holds events 1–\(head)") + ")")
         }
         let original = try ledger.log.event(amended)
+        // A field-level correction: the event as it stands, with the given fields replaced (and
+        // its date in force unless a new one is given).
+        if let amend, case .eventCorrected(var c) = event {
+          let (payload, inForce) = try amend(amended, ledger)
+          c.payload = payload
+          if c.effective == nil && inForce != original.effective { c.effective = inForce }
+          event = .eventCorrected(c)
+          effective = c.effective ?? effective
+        }
         mainStream = original.streams.first
         effective = effective ?? original.effective
       }
       guard let effective else { throw Failure(.usage, "--effective is required") }
       var expectations: [StreamID: ExpectedVersion] = [:]
       if let expected, let mainStream { expectations[mainStream] = expected }
-      let entry = CouncilLedger.Entry(event, effective: effective, actor: actor, source: source)
+      let entry = CouncilLedger.Entry(event, effective: effective, actor: actor, source: source, key: key)
       do {
-        return try ledger.record([entry], expectations: expectations)[0]
+        let outcome = try ledger.recordReporting([entry], expectations: expectations)
+        if let duplicate = outcome.duplicates.first { return (try ledger.log.event(duplicate.sequence), true) }
+        return (outcome.recorded[0], false)
       } catch ProjectionError.invalid(_, let field, let reason) {
         throw Failure(.dataError, "the \(event.typeName) event was rejected: \(flagged(field)): \(reason)")
       } catch LedgerError.invalidEvent(_, let field, let reason) {
         throw Failure(.dataError, "the \(event.typeName) event was rejected: \(flagged(field)): \(reason)")
       }
     }
-    Recorder.report(recorded, format: format)
+    Recorder.report(recorded, format: format, alreadyRecorded: already)
   }
 
-  static func report(_ e: RecordedEvent, format: OutputFormat) {
+  static func report(_ e: RecordedEvent, format: OutputFormat, alreadyRecorded: Bool = false) {
     let table = TextTable(["seq", "type", "effective", "recorded (UTC)", "hash"],
                           rows: [[Cell(e.sequence.description), Cell(e.type), Cell(e.effective.description), Cell(e.recordedAt.description), Cell(e.hash.description)]])
     let json = JSON.fields([
       "seq": .integer(e.sequence.rawValue), "type": .string(e.type), "effective": .string(e.effective.description),
       "recorded": .string(e.recordedAt.description), "hash": .string(e.hash.description), "actor": .string(e.actor),
       "streams": .strings(e.streams.map(\.rawValue)), "source": e.source.map(JSON.string),
+      "key": e.key.map(JSON.string), "alreadyRecorded": .bool(alreadyRecorded),
     ])
-    Report(caption: ["Recorded event \(e.sequence) (\(e.type)), effective \(e.effective), by \(e.actor)."], table: table, json: json).emit(format)
+    let caption = alreadyRecorded
+      ? "Nothing new: this \(e.type) was already recorded as event \(e.sequence) (effective \(e.effective), by \(e.actor))" + (e.key.map { ", key \($0)" } ?? "") + "."
+      : "Recorded event \(e.sequence) (\(e.type)), effective \(e.effective), by \(e.actor)."
+    Report(caption: [caption], table: table, json: json).emit(format)
   }
 }
 

@@ -43,6 +43,8 @@ extension PolicyLedger.Record {
     var role: MemberRole
     @Option(help: ArgumentHelp("An affiliation as printed (at least one is required); repeat for a second line.", valueName: "text"))
     var affiliation: [String] = []
+    @Flag(help: ArgumentHelp("The person is already recorded under another name, and their name changed: from this appointment's date the person's record shows the new name (earlier seats keep theirs). Without it, a known person id with another name is refused."))
+    var rename = false
     @OptionGroup var effective: EffectiveOption
     @OptionGroup var entry: EntryOptions
     @OptionGroup var ledger: LedgerOptions
@@ -50,7 +52,8 @@ extension PolicyLedger.Record {
 
     func event() throws -> CouncilEvent {
       let (body, person) = try member.ids()
-      return .memberAppointed(.init(body: body, person: person, name: name.name, role: role, affiliations: try checkedAffiliations(affiliation)))
+      return .memberAppointed(.init(body: body, person: person, name: name.name, role: role, affiliations: try checkedAffiliations(affiliation),
+                                    renamed: rename ? true : nil))
     }
   }
 

@@ -125,8 +125,13 @@ public struct MemberAppointed: Codable, Hashable, Sendable {
   public var role: MemberRole
   /// One or more affiliations, as printed.
   public var affiliations: [String]
-  public init(body: String, person: String, name: LocalizedName, role: MemberRole, affiliations: [String]) {
+  /// `true` when the person is already recorded under another name and this appointment records
+  /// that their name changed (omitted otherwise, so events written before keep their bytes).
+  /// Without it, appointing a known person id under another name is refused.
+  public var renamed: Bool?
+  public init(body: String, person: String, name: LocalizedName, role: MemberRole, affiliations: [String], renamed: Bool? = nil) {
     self.body = body; self.person = person; self.name = name; self.role = role; self.affiliations = affiliations
+    self.renamed = renamed
   }
 }
 
@@ -310,7 +315,7 @@ public enum CouncilEvent: Hashable, Sendable {
     "indicator.observed": ["indicator", "value", "unit", "period", "note"],
     "indicator.target-revised": ["indicator", "target", "targetPeriod"],
     "indicator.retired": ["indicator", "reason"],
-    "member.appointed": ["body", "person", "name", "role", "affiliations"],
+    "member.appointed": ["body", "person", "name", "role", "affiliations", "renamed"],
     "member.role-changed": ["body", "person", "role"],
     "member.affiliation-changed": ["body", "person", "affiliations"],
     "member.departed": ["body", "person", "reason"],

@@ -17,8 +17,13 @@ public struct ProposedEvent: Sendable, Hashable {
   public var source: String?
   /// The event's own fields: a JSON object in canonical form.
   public var payload: CanonicalValue
+  /// The idempotency key the caller gave, if any (``EventKey``): stored in the event (the
+  /// envelope member `key`, omitted when absent). An event without one is known by its
+  /// content (``EventKey/contentDigest(type:schemaVersion:effective:payload:)``).
+  public var key: String?
 
-  public init(type: String, schemaVersion: Int = 1, streams: [StreamID], effective: EffectiveDate, actor: String, source: String? = nil, payload: CanonicalValue) {
+  public init(type: String, schemaVersion: Int = 1, streams: [StreamID], effective: EffectiveDate, actor: String, source: String? = nil, payload: CanonicalValue, key: String? = nil) {
+    self.key = key
     self.type = type
     self.schemaVersion = schemaVersion
     self.streams = streams
@@ -46,6 +51,7 @@ public struct ProposedEvent: Sendable, Hashable {
     if actor.utf8.count > 200, actor.count > 200 { return ("actor", "the actor is at most 200 characters") }
     if actor.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return ("actor", "the actor cannot hold control characters") }
     if let source, source.utf8.count > 2000, source.count > 2000 { return ("source", "the source is at most 2000 characters") }
+    if let key, let reason = EventKey.validationError(key) { return ("key", reason) }
     guard case .object = payload else { return ("payload", "the payload must be a JSON object") }
     return nil
   }
@@ -70,8 +76,11 @@ public struct RecordedEvent: Sendable, Hashable {
   public let hash: EventHash
   /// The canonical encoding this event's hash covers.
   public let canonicalBytes: [UInt8]
+  /// The idempotency key the caller gave (`nil` for an event known by its content).
+  public let key: String?
 
-  public init(sequence: SequenceNumber, recordedAt: LedgerTimestamp, type: String, schemaVersion: Int, streams: [StreamID], effective: EffectiveDate, actor: String, source: String?, payload: CanonicalValue, previousHash: EventHash, hash: EventHash, canonicalBytes: [UInt8]) {
+  public init(sequence: SequenceNumber, recordedAt: LedgerTimestamp, type: String, schemaVersion: Int, streams: [StreamID], effective: EffectiveDate, actor: String, source: String?, payload: CanonicalValue, previousHash: EventHash, hash: EventHash, canonicalBytes: [UInt8], key: String? = nil) {
+    self.key = key
     self.sequence = sequence; self.recordedAt = recordedAt; self.type = type; self.schemaVersion = schemaVersion
     self.streams = streams; self.effective = effective; self.actor = actor; self.source = source
     self.payload = payload; self.previousHash = previousHash; self.hash = hash; self.canonicalBytes = canonicalBytes
@@ -81,15 +90,16 @@ public struct RecordedEvent: Sendable, Hashable {
 /// The canonical encoding of events: the exact bytes each event's hash covers.
 public enum EventCodec {
   /// The canonical bytes of an event: a canonical JSON object with the members
-  /// `actor`, `effective`, `payload`, `recorded`, `schema`, `seq`, `source` (omitted when absent),
-  /// `streams` and `type`, in that (byte) order. See ARCHITECTURE.md.
+  /// `actor`, `effective`, `key` (omitted when absent), `payload`, `recorded`, `schema`, `seq`,
+  /// `source` (omitted when absent), `streams` and `type`, in that (byte) order. See ARCHITECTURE.md.
   public static func canonicalBytes(sequence: SequenceNumber, recordedAt: LedgerTimestamp, event: ProposedEvent) throws -> [UInt8] {
     // The envelope's members are fixed ASCII names, written in their canonical (byte) order
-    // directly: actor, effective, payload, recorded, schema, seq, source?, streams, type.
+    // directly: actor, effective, key?, payload, recorded, schema, seq, source?, streams, type.
     var w = CanonicalWriter(capacity: 384)
     w.beginObject()
     w.key("actor"); w.string(event.actor)
     w.key("effective"); w.string(event.effective.description)
+    if let key = event.key { w.key("key"); w.string(key) }
     w.key("payload"); try w.value(event.payload)
     w.key("recorded"); w.string(recordedAt.description)
     w.key("schema"); w.signedInteger(Int64(event.schemaVersion))
@@ -123,8 +133,13 @@ public enum EventCodec {
     guard let effectiveText = m["effective"]?.stringValue, let effective = EffectiveDate(canonical: effectiveText) else { throw corrupt("its effective field is missing or malformed") }
     guard let actor = m["actor"]?.stringValue else { throw corrupt("its actor field is missing") }
     guard let payload = m["payload"], case .object = payload else { throw corrupt("its payload is missing") }
+    var key: String?
+    if let k = m["key"] {
+      guard let text = k.stringValue else { throw corrupt("its key field is not a string") }
+      key = text
+    }
     return RecordedEvent(sequence: sequence, recordedAt: recorded, type: type, schemaVersion: Int(schema), streams: streams,
                          effective: effective, actor: actor, source: m["source"]?.stringValue, payload: payload,
-                         previousHash: previousHash, hash: hash, canonicalBytes: bytes)
+                         previousHash: previousHash, hash: hash, canonicalBytes: bytes, key: key)
   }
 }

@@ -38,6 +38,9 @@ public final class EventLog: Sendable {
   /// The stored Merkle tree (MerkleNodes.swift); `nil` only in a ledger written before the tree
   /// existed and opened read-only.
   let merkle: LMDBDatabase?
+  /// The idempotency keys (``EventKey``); `nil` only in a ledger written before they existed
+  /// and opened read-only (opening one for writing creates and fills it).
+  let keys: LMDBDatabase?
   let clock: @Sendable () -> LedgerTimestamp
 
   /// How to open a ledger.
@@ -134,7 +137,7 @@ public final class EventLog: Sendable {
       let created = options.clock()
       try environment.write { txn in
         let meta = try txn.database(named: "meta", create: true)!
-        for name in ["events", "streams", "effective", "recorded", EventLog.merkleDatabaseName] { _ = try txn.database(named: name, create: true) }
+        for name in ["events", "streams", "effective", "recorded", "keys", EventLog.merkleDatabaseName] { _ = try txn.database(named: name, create: true) }
         try txn.put(Array(EventLog.ledgerKind.utf8), for: Array("kind".utf8), in: meta)
         try txn.put(Array(EventLog.formatVersion.utf8), for: Array("format-version".utf8), in: meta)
         try txn.put(Array(id.utf8), for: Array("ledger-id".utf8), in: meta)
@@ -177,6 +180,19 @@ public final class EventLog: Sendable {
     // then); filled on its next append.
     let merkle = try environment.database(named: EventLog.merkleDatabaseName, create: false)
     self.merkle = try merkle ?? (options.readOnly ? nil : environment.database(named: EventLog.merkleDatabaseName, create: true))
+    // A ledger written before idempotency keys existed has no `keys` database: opened for
+    // writing, it gets one, filled from its events (once). If that fails (a damaged event, a
+    // write refused), the ledger opens without it and `rebuild` makes it.
+    var keys = try environment.database(named: "keys", create: false)
+    if keys == nil && !options.readOnly {
+      let events = self.events
+      keys = try? environment.write { txn in
+        let keys = try txn.database(named: "keys", create: true)!
+        try EventLog.fillKeyIndex(events: events, keys: keys, txn: txn)
+        return keys
+      }
+    }
+    self.keys = keys
   }
 
   // MARK: Keys
@@ -269,6 +285,15 @@ public final class EventLog: Sendable {
         throw LedgerError.invalidEvent(index: index, field: "payload", reason: "\(error)")
       }
       let hash = EventLog.hash(previous: previousHash, canonical: canonical)
+      if let keys {
+        let digest: [UInt8]
+        do { digest = try EventKey.contentDigest(of: event) } catch {
+          throw LedgerError.invalidEvent(index: index, field: "payload", reason: "\(error)")
+        }
+        if let earlier = try EventLog.indexKeys(key: event.key, digest: digest, sequence: sequence, keys: keys, txn: txn) {
+          throw LedgerError.invalidEvent(index: index, field: "key", reason: "the key \"\(event.key ?? "")\" is already event \(earlier)'s: an explicit key names one event")
+        }
+      }
       var record = [UInt8]()
       record.reserveCapacity(65 + canonical.count)
       record.append(1)
@@ -287,7 +312,7 @@ public final class EventLog: Sendable {
       }
       out.append(RecordedEvent(sequence: sequence, recordedAt: moment, type: event.type, schemaVersion: event.schemaVersion,
                                streams: event.streams, effective: event.effective, actor: event.actor, source: event.source,
-                               payload: event.payload, previousHash: previousHash, hash: hash, canonicalBytes: canonical))
+                               payload: event.payload, previousHash: previousHash, hash: hash, canonicalBytes: canonical, key: event.key))
       previousHash = hash
     }
     return out

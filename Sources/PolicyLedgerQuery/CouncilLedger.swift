@@ -71,7 +71,10 @@ public final class CouncilLedger: Sendable {
   @discardableResult
   public func rebuildProjections(pageSize: Int = 100_000) throws -> UInt64 {
     try requireVerifiedLog("the projections are not replayed from it")
-    return try replay(into: live, pageSize: pageSize)
+    let count = try replay(into: live, pageSize: pageSize)
+    // The idempotency keys are derived from the events too (EventKey).
+    try log.rebuildKeyIndex()
+    return count
   }
 
   /// Verifies the log (``EventLog/verify(extending:)``) before an operation that must start from
@@ -125,7 +128,7 @@ public final class CouncilLedger: Sendable {
 
   /// One difference between the stored projections and a fresh replay.
   public struct ProjectionDifference: Sendable, Hashable, CustomStringConvertible {
-    /// `snapshots`, `entities`, `amendments`, `meta` or `series`.
+    /// `snapshots`, `entities`, `amendments`, `meta`, `series`, or `keys` (the idempotency keys).
     public let database: String
     /// The key, printed (stream id and point for snapshot rows).
     public let key: String
@@ -168,6 +171,10 @@ public final class CouncilLedger: Sendable {
           }
         }
       }
+    }
+    // The idempotency keys' index, recomputed from the events.
+    for (key, problem) in try log.keyIndexDifferences() where differences.count < 100 {
+      differences.append(.init(database: "keys", key: key, problem: problem))
     }
     return differences
   }

@@ -9,8 +9,12 @@ public struct IndicatorHistoryEntry: Sendable, Hashable {
   public var event: RecordedEvent
   public var observed: IndicatorObserved
   public var status: AmendmentStatus
-  /// The value in force: the original, or the latest correction's.
+  /// The value in force: the original, or the latest correction's (every field: value, unit,
+  /// period, note); `nil` when retracted.
   public var current: IndicatorObserved?
+  /// The effective date in force: the original's, or the one the latest correction gave;
+  /// `nil` when retracted.
+  public var currentEffective: EffectiveDate?
   /// The correction or retraction event that amended it.
   public var amendment: RecordedEvent?
   /// The amendment's reason.
@@ -50,7 +54,8 @@ extension CouncilLedger {
             throw LedgerError.corruptEvent(sequence: sequence, reason: "the stream index names it but the log does not hold it")
           }
           guard event.type == "indicator.observed", case .indicatorObserved(let observed) = try Projector.decode(event) else { continue }
-          var item = IndicatorHistoryEntry(event: event, observed: observed, status: .inForce, current: observed, amendment: nil, reason: nil)
+          var item = IndicatorHistoryEntry(event: event, observed: observed, status: .inForce, current: observed,
+                                           currentEffective: event.effective, amendment: nil, reason: nil)
           switch try Projector.amendment(of: sequence, knownThrough: k, set: live, in: txn) {
           case .corrected(let by)?:
             item.status = .corrected(by: by)
@@ -58,10 +63,12 @@ extension CouncilLedger {
               item.amendment = amendment
               item.reason = c.reason
               item.current = try? CanonicalDecoder().decode(IndicatorObserved.self, from: c.payload)
+              item.currentEffective = c.effective ?? event.effective
             }
           case .retracted(let by)?:
             item.status = .retracted(by: by)
             item.current = nil
+            item.currentEffective = nil
             if let amendment = try log.event(by, in: txn), case .eventRetracted(let r) = try Projector.decode(amendment) {
               item.amendment = amendment
               item.reason = r.reason

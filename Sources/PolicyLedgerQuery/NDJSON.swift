@@ -15,6 +15,11 @@ import Foundation
 /// - `actor` (optional): defaults to the importing user.
 /// - `source` (optional): the document or slide.
 /// - `schema` (optional): the payload's schema version; default the current one.
+/// - `key` (optional): the event's idempotency key (``EventKey``), stored in the event. A line
+///   whose key the ledger already holds with the same content is acknowledged and not recorded
+///   again; with other content it is refused. A line without one is known by its content
+///   (type, schema, effective date, payload), so importing the same file twice records nothing
+///   new the second time.
 /// - `seq`, `recorded`, `streams`, `prev`, `hash`: written by `export`, all five or none. An
 ///   event read with a `seq` must be recorded under that same number (so an export's
 ///   corrections still name the right events): an export can be imported only where its
@@ -36,7 +41,7 @@ public enum NDJSON {
     public var description: String { "line \(line)" + (field.map { ", field \"\($0)\"" } ?? "") + ": \(reason)" }
   }
 
-  static let topLevelFields: Set<String> = ["type", "schema", "effective", "source", "actor", "payload", "seq", "recorded", "streams", "prev", "hash"]
+  static let topLevelFields: Set<String> = ["type", "schema", "effective", "source", "actor", "payload", "key", "seq", "recorded", "streams", "prev", "hash"]
 
   /// Largest accepted line, in bytes (1 MiB).
   public static let maximumLineLength = 1 << 20
@@ -56,7 +61,7 @@ public enum NDJSON {
     } catch { throw fail(nil, "not valid JSON: \(error)") }
     guard case .object(let m) = value else { throw fail(nil, "each line must be a JSON object, not \(value.typeName)") }
     if let unknown = m.keys.sorted().first(where: { !topLevelFields.contains($0) }) {
-      throw fail(unknown, "unknown field; a line has type, effective, payload, and optionally actor, source, schema")
+      throw fail(unknown, "unknown field; a line has type, effective, payload, and optionally actor, source, schema, key")
     }
     guard let typeValue = m["type"] else { throw fail("type", "missing") }
     guard let type = typeValue.stringValue else { throw fail("type", "must be a string such as \"body.established\"") }
@@ -84,12 +89,18 @@ public enum NDJSON {
       guard let text = s.stringValue else { throw fail("source", "must be a string") }
       source = text
     }
+    var key: String?
+    if let k = m["key"] {
+      guard let text = k.stringValue else { throw fail("key", "must be a string") }
+      if let reason = EventKey.validationError(text) { throw fail("key", reason) }
+      key = text
+    }
     var exported: SequenceNumber?
     if let seq = m["seq"] {
       guard let v = seq.integerValue, v >= 1 else { throw fail("seq", "must be a whole number from 1 (the event's number in the export)") }
       exported = SequenceNumber(UInt64(v))
     }
-    var entry = CouncilLedger.Entry(event, effective: effective, actor: actor, source: source, exportedSequence: exported)
+    var entry = CouncilLedger.Entry(event, effective: effective, actor: actor, source: source, exportedSequence: exported, key: key)
     // An export line carries all five export fields, and its hash is checked: a line with some of
     // them (its hash deleted to get an edit through) is refused.
     let exportFields = ["seq", "recorded", "streams", "prev", "hash"]
@@ -163,6 +174,7 @@ public enum NDJSON {
       "prev": .string(e.previousHash.description), "hash": .string(e.hash.description),
     ]
     if let source = e.source { members["source"] = .string(source) }
+    if let key = e.key { members["key"] = .string(key) }
     return try CanonicalValue.object(members).canonicalBytes()
   }
 }

@@ -17,19 +17,58 @@ extension CouncilLedger {
     /// The `prev` and `hash` of the export line it was read from, once ``NDJSON`` has checked
     /// that the hash matches the line's content (the ledger assigns new ones when it records).
     public var exportedLink: ExportedLink?
+    /// The idempotency key the caller gave (``EventKey``), stored in the event. Without one, the
+    /// event is known by its content (type, schema, effective date and payload: not the actor or
+    /// the source). Recording an entry whose key (or content) the ledger already holds records
+    /// nothing and reports the earlier event (``Duplicate``); the same key with other content is
+    /// refused.
+    public var key: String?
     /// An export line's place in the exported hash chain.
     public struct ExportedLink: Sendable, Hashable {
       public var previous: EventHash
       public var hash: EventHash
     }
-    public init(_ event: CouncilEvent, effective: EffectiveDate, actor: String, source: String? = nil, exportedSequence: SequenceNumber? = nil) {
+    public init(_ event: CouncilEvent, effective: EffectiveDate, actor: String, source: String? = nil, exportedSequence: SequenceNumber? = nil, key: String? = nil) {
       self.event = event; self.effective = effective; self.actor = actor; self.source = source
-      self.exportedSequence = exportedSequence
+      self.exportedSequence = exportedSequence; self.key = key
     }
   }
 
+  /// An entry the ledger already held (a retry): it was acknowledged, and nothing was recorded.
+  public struct Duplicate: Sendable, Hashable {
+    /// The entry's 0-based index in what was given to record (the whole stream for an import).
+    public var index: Int
+    /// The event that already records it (possibly an earlier entry of the same import).
+    public var sequence: SequenceNumber
+    /// How it was recognised: `true` by its explicit key, `false` by its content.
+    public var byKey: Bool
+  }
+
+  /// What ``recordReporting(_:expectations:dryRun:)`` did: the events recorded, and the entries
+  /// already recorded before (acknowledged without a second event).
+  public struct Outcome: Sendable, Hashable {
+    public var recorded: [RecordedEvent]
+    public var duplicates: [Duplicate]
+  }
+
+  /// As ``record(_:expectations:dryRun:)``, also saying which entries were already recorded.
+  public func recordReporting(_ entries: [Entry], expectations: [StreamID: ExpectedVersion] = [:], dryRun: Bool = false) throws -> Outcome {
+    var recorded: [RecordedEvent] = []
+    var duplicates: [Duplicate] = []
+    _ = try record(expectations: expectations, dryRun: dryRun, checkingLaterEvents: true,
+                   chunks: {
+                     var given = false
+                     duplicates = []
+                     return { if given { return nil }; given = true; return entries }
+                   },
+                   recorded: { recorded += $0 }, duplicates: { duplicates += $0 })
+    return Outcome(recorded: recorded, duplicates: duplicates)
+  }
+
   /// Validates and appends `entries` in one write transaction (all or nothing), updating the
-  /// projections in the same transaction.
+  /// projections in the same transaction. An entry the ledger already holds (same key, or
+  /// without a key the same content) is acknowledged and not recorded again
+  /// (``recordReporting(_:expectations:dryRun:)`` says which).
   ///
   /// Each entry is validated against the state as of its effective date, including the entries
   /// before it in the batch: references to bodies, people, indicators and events must exist then;
@@ -76,35 +115,47 @@ extension CouncilLedger {
   ///   - dryRun: Validate and project everything, then roll back.
   ///   - recorded: Called with each chunk's recorded events (for progress, or to collect them).
   ///     For a dry run, what would have been recorded.
+  ///   - duplicates: Called with each chunk's entries that were already recorded (acknowledged,
+  ///     not recorded again) as soon as the chunk is read, before `chunks` gives the next one.
+  ///     An attempt that starts over calls `chunks` again first, so collect them afresh there.
   /// - Returns: How many events, their range and the head after the commit (for a dry run, the
   ///   head they would have made).
   /// - Throws: as ``record(_:expectations:dryRun:)``; an entry's `index` counts from the start
   ///   of the stream.
   @discardableResult
   public func record(expectations: [StreamID: ExpectedVersion] = [:], dryRun: Bool = false,
-                     chunks: () throws -> () throws -> [Entry]?, recorded: ([RecordedEvent]) throws -> Void = { _ in }) throws -> StreamedAppend {
-    try record(expectations: expectations, dryRun: dryRun, checkingLaterEvents: true, chunks: chunks, recorded: recorded)
+                     chunks: () throws -> () throws -> [Entry]?, recorded: ([RecordedEvent]) throws -> Void = { _ in },
+                     duplicates: ([Duplicate]) throws -> Void = { _ in }) throws -> StreamedAppend {
+    try record(expectations: expectations, dryRun: dryRun, checkingLaterEvents: true, chunks: chunks, recorded: recorded, duplicates: duplicates)
   }
 
   func record(expectations: [StreamID: ExpectedVersion], dryRun: Bool, checkingLaterEvents: Bool,
-              chunks: () throws -> () throws -> [Entry]?, recorded report: ([RecordedEvent]) throws -> Void) throws -> StreamedAppend {
+              chunks: () throws -> () throws -> [Entry]?, recorded report: ([RecordedEvent]) throws -> Void,
+              duplicates reportDuplicates: ([Duplicate]) throws -> Void = { _ in }) throws -> StreamedAppend {
     struct DryRunFinished: Error { let summary: StreamedAppend }
-    // The chunk being recorded: its entries and their typed events, prepared inside the transaction.
-    var current: (entries: [Entry], typed: [CouncilEvent]) = ([], [])
-    var total = 0
-    var last: RecordedEvent?
+    // The chunk being recorded: the entries kept (not already recorded), their typed events and
+    // their indexes in the whole stream, prepared inside the transaction.
+    var current: (entries: [Entry], typed: [CouncilEvent], indexes: [Int]) = ([], [], [])
+    // Entries read so far (kept or not), and those already recorded.
+    var consumed = 0
+    var keptBefore = 0
     do {
-      let summary = try log.appendStream(expectations: expectations, open: {
+      // The chunk producer outlives `open` in form only: it runs within appendStream.
+      let summary = try withoutActuallyEscaping(reportDuplicates) { reportDuplicates in try log.appendStream(expectations: expectations, open: {
         let next = try chunks()
-        total = 0
-        last = nil
+        consumed = 0
+        keptBefore = 0
+        current = ([], [], [])
         return { txn in
           guard let entries = try next() else { return nil }
-          let (proposed, typed) = try self.prepare(entries, offset: total, in: txn)
-          current = (entries, typed)
-          return proposed
+          let prepared = try self.prepare(entries, offset: consumed, in: txn)
+          keptBefore += current.entries.count
+          current = (prepared.kept, prepared.typed, prepared.indexes)
+          if !prepared.duplicates.isEmpty { try reportDuplicates(prepared.duplicates) }
+          consumed += entries.count
+          return prepared.proposed
         }
-      }, afterChunk: { txn, events, offset in
+      }, afterChunk: { txn, events, _ in
         let (live, projector) = (self.live, self.projector)
         let before = events[0].sequence.rawValue - 1
         try Projector.requireCurrentLayout(live, head: before, in: txn)
@@ -113,7 +164,7 @@ extension CouncilLedger {
         let cache = StateCache()
         let validator = Validator(projector: projector, set: live, cache: cache)
         for (i, event) in events.enumerated() {
-          let index = offset + i
+          let index = current.indexes[i]
           if let exported = current.entries[i].exportedSequence, exported != event.sequence {
             throw ProjectionError.invalid(index: index, field: "seq", reason: Self.exportedSequenceReason(exported, wouldBe: event.sequence))
           }
@@ -128,17 +179,18 @@ extension CouncilLedger {
             throw error
           }
         }
-        total = offset + events.count
-        last = events.last
         try report(events)
       }, beforeCommit: { _, summary in
         if dryRun { throw DryRunFinished(summary: summary) }
-      })
+      }) }
       return summary
     } catch let finished as DryRunFinished {
       return finished.summary
     } catch let LedgerError.invalidEvent(index, field, reason) {
-      throw ProjectionError.invalid(index: index, field: field, reason: reason)
+      // Envelope errors are caught in `prepare`, which knows each entry's index; one found here
+      // is counted among the events kept, so it is mapped back to its entry.
+      let entry = current.indexes.indices.contains(index - keptBefore) ? current.indexes[index - keptBefore] : index
+      throw ProjectionError.invalid(index: entry, field: field, reason: reason)
     }
   }
 
@@ -147,19 +199,32 @@ extension CouncilLedger {
   /// later steps their decision's body), payloads encoded, text checked. Reads what the
   /// transaction has written so far, so that an entry may amend one recorded earlier in the
   /// same import.
-  private func prepare(_ entries: [Entry], offset: Int, in txn: borrowing LMDBWriteTransaction) throws -> ([ProposedEvent], [CouncilEvent]) {
+  ///
+  /// An entry the ledger already holds (its explicit key, or without one its content, is in the
+  /// `keys` index or earlier in this chunk) is dropped and reported as a ``Duplicate``; the same
+  /// explicit key with other content is refused. The events kept are numbered without gaps.
+  private func prepare(_ entries: [Entry], offset: Int, in txn: borrowing LMDBWriteTransaction) throws
+    -> (proposed: [ProposedEvent], typed: [CouncilEvent], kept: [Entry], indexes: [Int], duplicates: [Duplicate]) {
     var proposed: [ProposedEvent] = []
     var typed: [CouncilEvent] = []
+    var kept: [Entry] = []
+    var indexes: [Int] = []
+    var duplicates: [Duplicate] = []
+    // Keys and contents of the events kept in this chunk (not yet in the index): where, and the digest.
+    var chunkKeys: [String: (sequence: SequenceNumber, digest: [UInt8])] = [:]
+    var chunkContents: [[UInt8]: SequenceNumber] = [:]
     proposed.reserveCapacity(entries.count)
     typed.reserveCapacity(entries.count)
     let head = try log.headDigest(in: txn)?.sequence.rawValue ?? 0
     for (i, entry) in entries.enumerated() {
       let index = offset + i
+      let position = UInt64(proposed.count)
       // An export's corrections name events by number, so reading them against shifted numbers
       // would only produce misleading errors: checked first.
-      if let exported = entry.exportedSequence, exported.rawValue != head + UInt64(i) + 1 {
-        throw ProjectionError.invalid(index: index, field: "seq", reason: Self.exportedSequenceReason(exported, wouldBe: SequenceNumber(head + UInt64(i) + 1)))
+      if let exported = entry.exportedSequence, exported.rawValue != head + position + 1 {
+        throw ProjectionError.invalid(index: index, field: "seq", reason: Self.exportedSequenceReason(exported, wouldBe: SequenceNumber(head + position + 1)))
       }
+      if let key = entry.key, let reason = EventKey.validationError(key) { throw ProjectionError.invalid(index: index, field: "key", reason: reason) }
       if let error = entry.event.idValidationError() { throw ProjectionError.invalid(index: index, field: error.field, reason: error.reason) }
       var streams = entry.event.streams
       var event = entry.event
@@ -176,6 +241,11 @@ extension CouncilLedger {
           c.payload = try CouncilEvent.decode(type: original.type, schemaVersion: original.schemaVersion, payload: c.payload).payload()
         } catch let error as CouncilEventError {
           throw ProjectionError.invalid(index: index, field: "payload." + error.field, reason: error.reason)
+        }
+        // The replacement is the whole payload: a field the original has and the replacement
+        // lacks would be dropped without a word, so it is refused.
+        if let missing = Self.omittedField(original: original.payload, replacement: c.payload) {
+          throw ProjectionError.invalid(index: index, field: "payload." + missing, reason: "event \(c.corrects) has \"\(missing)\", which this correction's payload omits: a correction's payload replaces the whole payload, so give every field (the ones that do not change as they were), or correct single fields with `record correct --event \(c.corrects) --value … --period … --note …`, which keeps the others; to drop the field, retract event \(c.corrects) and record it anew")
         }
         event = .eventCorrected(c)
       case .eventRetracted(let r):
@@ -198,11 +268,41 @@ extension CouncilLedger {
       if let error = CouncilEvent.textValidationError(in: payload) {
         throw ProjectionError.invalid(index: index, field: "payload." + error.field, reason: error.reason)
       }
+      let candidate = ProposedEvent(type: event.typeName, schemaVersion: event.schemaVersion, streams: streams,
+                                    effective: entry.effective, actor: entry.actor, source: entry.source, payload: payload, key: entry.key)
+      if let (field, reason) = candidate.validationError() { throw ProjectionError.invalid(index: index, field: field, reason: reason) }
+      let digest: [UInt8]
+      do { digest = try EventKey.contentDigest(of: candidate) } catch {
+        throw ProjectionError.invalid(index: index, field: "payload", reason: "\(error)")
+      }
+      // Already recorded? By its key, else (a new event, not an export line) by its content.
+      var match = KeyMatch.new
+      if let key = entry.key {
+        if let earlier = chunkKeys[key] { match = earlier.digest == digest ? .duplicate(earlier.sequence) : .conflict(earlier.sequence) }
+        else { match = try log.keyMatch(for: candidate, contentDigest: digest, in: txn) }
+      } else if entry.exportedSequence == nil {
+        if let earlier = chunkContents[digest] { match = .duplicate(earlier) }
+        else { match = try log.keyMatch(for: candidate, contentDigest: digest, in: txn) }
+      }
+      switch match {
+      case .new: break
+      case .duplicate(let earlier) where entry.exportedSequence == nil:
+        duplicates.append(Duplicate(index: index, sequence: earlier, byKey: entry.key != nil))
+        continue
+      case .duplicate(let earlier), .conflict(let earlier):
+        let what = entry.exportedSequence != nil ? "an export line's key must be new to this ledger"
+          : "give this event another key, or correct event \(earlier) with `record correct --event \(earlier)` if it was wrong"
+        throw ProjectionError.invalid(index: index, field: "key", reason: "the key \"\(entry.key ?? "")\" was already recorded as event \(earlier) with other content (the type, effective date or payload differ); nothing was recorded: \(what)")
+      }
+      let sequence = SequenceNumber(head + position + 1)
+      if let key = entry.key { chunkKeys[key] = (sequence, digest) }
+      if chunkContents[digest] == nil { chunkContents[digest] = sequence }
       typed.append(event)
-      proposed.append(ProposedEvent(type: event.typeName, schemaVersion: event.schemaVersion, streams: streams,
-                                    effective: entry.effective, actor: entry.actor, source: entry.source, payload: payload))
+      proposed.append(candidate)
+      kept.append(entry)
+      indexes.append(index)
     }
-    return (proposed, typed)
+    return (proposed, typed, kept, indexes, duplicates)
   }
 
   static func exportedSequenceReason(_ exported: SequenceNumber, wouldBe: SequenceNumber) -> String {
@@ -222,8 +322,19 @@ extension CouncilLedger {
     return try Projector.state(of: .decision(decision), asOf: nil, knownThrough: .max - 1, set: live, in: txn)?.decision?.body
   }
 
+  /// The first field (a dotted path through objects) that `original` has and `replacement` lacks.
+  static func omittedField(original: CanonicalValue, replacement: CanonicalValue, path: String = "") -> String? {
+    guard case .object(let old) = original, case .object(let new) = replacement else { return nil }
+    for key in old.keys.sorted() {
+      let here = path.isEmpty ? key : path + "." + key
+      guard let value = new[key] else { return here }
+      if let deeper = omittedField(original: old[key]!, replacement: value, path: here) { return deeper }
+    }
+    return nil
+  }
+
   private func amendedEvent(_ target: SequenceNumber, index: Int, field: String, head: UInt64, earlier: [ProposedEvent],
-                            in txn: borrowing LMDBWriteTransaction) throws -> (streams: [StreamID], type: String, schemaVersion: Int) {
+                            in txn: borrowing LMDBWriteTransaction) throws -> (streams: [StreamID], type: String, schemaVersion: Int, payload: CanonicalValue) {
     if target.rawValue == 0 || target.rawValue > head + UInt64(earlier.count) {
       let known = head + UInt64(earlier.count)
       let holds = known == 0 ? "there are no events before it" : "the ledger and the events before it in this batch are events 1–\(known)"
@@ -231,9 +342,9 @@ extension CouncilLedger {
     }
     if target.rawValue > head {
       let e = earlier[Int(target.rawValue - head - 1)]
-      return (e.streams, e.type, e.schemaVersion)
+      return (e.streams, e.type, e.schemaVersion, e.payload)
     }
     guard let e = try log.event(target, in: txn) else { throw LedgerError.noSuchEvent(target) }
-    return (e.streams, e.type, e.schemaVersion)
+    return (e.streams, e.type, e.schemaVersion, e.payload)
   }
 }

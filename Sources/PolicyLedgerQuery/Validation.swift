@@ -104,9 +104,19 @@ struct Validator {
       _ = try activeIndicator(p.indicator, field: "indicator")
       try checkSeries(of: p.indicator, from: nil, until: day, ignoring: [], field: "effective", index: index, in: txn)
     case .memberAppointed(let p):
-      let body = try activeBody(p.body, field: "body")
+      _ = try activeBody(p.body, field: "body")
       if try seat(p.body, p.person) != nil { throw fail("person", "\"\(p.person)\" is already a member of \"\(p.body)\" on \(day)") }
       if p.affiliations.isEmpty { throw fail("affiliations", "a member needs at least one affiliation") }
+      // A known person under another name: the appointment would rename them (the person's
+      // record takes the newest appointment's name), so it must say the name changed.
+      if p.renamed != true, try exists(.person(p.person)),
+         let known = try state(.person(p.person))?.person
+           ?? Projector.state(of: .person(p.person), asOf: nil, knownThrough: through, set: set, cache: cache, in: txn)?.person,
+         known.name.ja != p.name.ja || (known.name.en != nil && p.name.en != nil && known.name.en != p.name.en) {
+        // (An appointment that leaves the English name out is not a new name.)
+        let seats = known.memberships.keys.sorted().prefix(3).joined(separator: ", ")
+        throw fail("name", "person \"\(p.person)\" is recorded as \(known.name)" + (seats.isEmpty ? "" : " (on \(seats))") + ", not \(p.name); if this is another person, give another id; if their name changed, say so (record member-appointed --rename, or \"renamed\": true in the payload): the person's record then shows \(p.name) from \(entry.effective) on, and each seat keeps the name it was appointed under")
+      }
     case .memberRoleChanged(let p):
       let m = try member(try activeBody(p.body, field: "body"), p.person)
       if m.role == p.role { throw fail("role", "\"\(p.person)\" already has the role \(p.role.rawValue)") }

@@ -41,6 +41,17 @@ struct MigrationTests {
     ] {
       let now = try cli(arguments + ["--format", "json", "--ledger", ledger])
       let before = try Data(contentsOf: URL(fileURLWithPath: MigrationTests.fixture + "/" + file))
+      if file.hasPrefix("history") {
+        // history's JSON has since gained the corrected fields in force (currentPeriod…): every
+        // field the old build answered is still answered the same.
+        let old = try #require(try JSONSerialization.jsonObject(with: before) as? [[String: Any]])
+        let new = try #require(try JSONSerialization.jsonObject(with: now.stdoutData) as? [[String: Any]])
+        #expect(now.status == 0 && old.count == new.count)
+        for (o, n) in zip(old, new) {
+          for (key, value) in o { #expect((n[key] as? NSObject) == (value as? NSObject), "\(file) \(key)") }
+        }
+        continue
+      }
       #expect(now.status == 0 && now.stdoutData == before, "\(file): \(now.stdout.prefix(400))")
     }
     #expect(try cli(["check", "--ledger", ledger]).status == 0)

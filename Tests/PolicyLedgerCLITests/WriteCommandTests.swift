@@ -109,8 +109,12 @@ struct WriteCommandTests {
     let second = try seed.run(["record", "--json", "-", "--expected-version", "1", "--format", "json"], stdin: Data((rename + "\n").utf8))
     #expect(second.status == 0, "\(second)")
     #expect(try second.object()["actor"] as? String == "script")
-    // A stale expected version is refused.
-    let stale = try seed.run(["record", "--json", rename, "--expected-version", "1"])
+    // A retry of the same line is acknowledged (issue 10: retries do not duplicate), even with
+    // the expected version it was first recorded at.
+    let retry = try seed.run(["record", "--json", rename, "--expected-version", "1"])
+    #expect(retry.status == 0 && retry.stdout.contains("already recorded as event 98"), "\(retry)")
+    // Another event with a stale expected version is refused.
+    let stale = try seed.run(["record", "--json", rename.replacingOccurrences(of: "JSON作業部会", with: "JSON部会"), "--expected-version", "1"])
     expectFailure(stale, status: 65, mentioning: ["body:json-wg", "version 2"])
     expectFailure(try seed.run(["record", "--json", #"{"type":"body.renamed","effective":"2020","payload":{"bdy":"x"}}"#]), status: 65, mentioning: ["--json", "bdy"])
     expectFailure(try seed.run(["record", "--json", "-"], stdin: Data()), status: 65, mentioning: ["standard input", "empty"])
@@ -159,8 +163,14 @@ struct WriteCommandTests {
     #expect(try dry.object()["first"] as? Int == 97)
     #expect(try dry.object()["dryRun"] as? Bool == true)
     #expect(try seed.digest() == head)
-    // The seed again conflicts with itself (its first indicator exists): refused, even in a dry run.
-    expectFailure(try seed.run(["import", "--dry-run", seedFixturePath]), status: 65, mentioning: ["line 1", "\"indicator\"", "already exists"])
+    // The seed again is already recorded, line for line (issue 10: retries do not duplicate).
+    let again = try seed.run(["import", "--dry-run", seedFixturePath])
+    #expect(again.status == 0 && again.stdout.contains("Dry run: nothing new"), "\(again)")
+    // A line that is new but conflicts with the ledger (its indicator exists) is refused, even in a dry run.
+    let lines = try String(contentsOfFile: seedFixturePath, encoding: .utf8).split(separator: "\n")
+    let changed = seed.folder.child("changed.ndjson")
+    try (lines[0].replacingOccurrences(of: #""effective":"1996-04""#, with: #""effective":"1996-05""#) + "\n").write(toFile: changed, atomically: true, encoding: .utf8)
+    expectFailure(try seed.run(["import", "--dry-run", changed]), status: 65, mentioning: ["line 1", "\"indicator\"", "already exists"])
     // A dry run into a missing ledger creates nothing.
     let missing = seed.folder.child("missing")
     let result = try cli(["import", "--dry-run", seedFixturePath, "--ledger", missing])

@@ -78,3 +78,52 @@ struct IndependentVerificationTests {
     #expect(badOutput.hasPrefix("event 17:"))
   }
 }
+
+@Suite("Idempotency keys in the log")
+struct EventKeyEncodingTests {
+  func event(key: String?) -> ProposedEvent {
+    ProposedEvent(type: "indicator.observed", streams: [StreamID("indicator:x")!], effective: .year(2020)!, actor: "a",
+                  payload: .object(["value": .string("1")]), key: key)
+  }
+
+  @Test("a key is an envelope member between effective and payload; an event without one keeps its old bytes")
+  func keyMember() throws {
+    let moment = try #require(LedgerTimestamp(canonical: "2020-07-01T00:00:00.000001Z"))
+    let plain = try EventCodec.canonicalBytes(sequence: SequenceNumber(1), recordedAt: moment, event: event(key: nil))
+    #expect(String(decoding: plain, as: UTF8.self) == #"{"actor":"a","effective":"2020","payload":{"value":"1"},"recorded":"2020-07-01T00:00:00.000001Z","schema":1,"seq":1,"streams":["indicator:x"],"type":"indicator.observed"}"#)
+    let keyed = try EventCodec.canonicalBytes(sequence: SequenceNumber(1), recordedAt: moment, event: event(key: "run-7:line-3"))
+    #expect(String(decoding: keyed, as: UTF8.self) == #"{"actor":"a","effective":"2020","key":"run-7:line-3","payload":{"value":"1"},"recorded":"2020-07-01T00:00:00.000001Z","schema":1,"seq":1,"streams":["indicator:x"],"type":"indicator.observed"}"#)
+    let decoded = try EventCodec.decode(keyed, sequence: SequenceNumber(1), previousHash: .genesis, hash: .genesis)
+    #expect(decoded.key == "run-7:line-3")
+    #expect(try EventCodec.decode(plain, sequence: SequenceNumber(1), previousHash: .genesis, hash: .genesis).key == nil)
+    #expect(EventKey.validationError("ok-key_1:2/3@x#y+z=") == nil)
+    #expect(EventKey.validationError("") != nil)
+    #expect(EventKey.validationError("has space") != nil)
+    #expect(EventKey.validationError(String(repeating: "k", count: 201)) != nil)
+  }
+
+  @Test("the log refuses a second event with an explicit key it holds; the index rebuilds to the same bytes")
+  func index() throws {
+    let folder = TemporaryFolder("event-keys")
+    let log = try EventLog.open(at: folder.path)
+    try log.append([event(key: "k1"), event(key: nil), event(key: nil)])
+    #expect(throws: LedgerError.self) { try log.append([self.event(key: "k1")]) }
+    #expect(try log.head()?.sequence == SequenceNumber(3))
+    let e1 = try log.event(SequenceNumber(1))
+    #expect(e1.key == "k1")
+    #expect(try log.keyIndexDifferences().isEmpty)
+    // Two events, one content: the index names the first.
+    let digest = try EventKey.contentDigest(of: event(key: nil))
+    let match = try log.environment.read { txn in try log.keyMatch(for: self.event(key: nil), contentDigest: digest, in: txn) }
+    #expect(match == .duplicate(SequenceNumber(1)))
+    let conflict = try log.environment.read { txn in
+      try log.keyMatch(for: self.event(key: "k1"), contentDigest: EventKey.contentDigest(of: ProposedEvent(type: "indicator.observed", streams: [StreamID("indicator:x")!], effective: .year(2021)!, actor: "a", payload: .object(["value": .string("1")]))), in: txn)
+    }
+    #expect(conflict == .conflict(SequenceNumber(1)))
+    // Emptied, it is reported; rebuilt, it is whole again.
+    try log.environment.write { txn in try txn.empty(log.keys!) }
+    #expect(try log.keyIndexDifferences().count == 2)
+    try log.rebuildKeyIndex()
+    #expect(try log.keyIndexDifferences().isEmpty)
+  }
+}

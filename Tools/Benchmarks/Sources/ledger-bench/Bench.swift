@@ -169,6 +169,9 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
       let t = nowNanos()
       let recorded = try ledger.record(batch)
       elapsed += nowNanos() - t
+      // The ledger acknowledges an event it already holds without recording it again (its
+      // idempotency keys): a generated history must not repeat one, or the baselines would differ.
+      guard recorded.count == batch.count else { throw BenchError(description: "batch \(i): \(batch.count - recorded.count) generated events repeat earlier ones and were not recorded again") }
       let first = records.count
       var rows: [SQLiteRow] = []
       for e in recorded {
