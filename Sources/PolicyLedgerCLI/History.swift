@@ -9,7 +9,7 @@ extension PolicyLedger {
   struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "An indicator's history: every value with its effective date, period, source, actor, recorded-at, and any correction or retraction with its reason.",
-      discussion: "With --as-of, only values effective on or before that date; with --known-at, as the ledger knew it then.")
+      discussion: "With --as-of, only values effective on or before that date (the date in force, after any correction); with --known-at, as the ledger knew it then.")
 
     @Argument(help: ArgumentHelp("The indicator's id, such as young-faculty.", valueName: "indicator"))
     var indicator: Checked<EntityID>
@@ -41,7 +41,8 @@ extension PolicyLedger {
           throw ProjectionError.noSuchEntity("indicator:\(id)")
         }
         s = try ledger.indicatorHistory(id, knownAt: try time.knowledge()) { e in
-          if let asOf, e.event.effective.firstDay > asOf { return }
+          // By the date in force: a correction that moved the value's date moves it in or out.
+          if let asOf, (e.currentEffective ?? e.event.effective).firstDay > asOf { return }
           count += 1
           let (cells, json) = History.row(e, indicator: id, name: defined.name.ja)
           rows.append(cells, json: json())

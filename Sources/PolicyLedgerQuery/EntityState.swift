@@ -39,6 +39,8 @@ public struct BodyState: Codable, Hashable, Sendable {
   public var members: [String: MembershipState]
   /// The establishment event (for the order of events within a day; not in JSON output).
   var establishedSequence = SequenceNumber(0)
+  /// The dissolution event, once dissolved (for errors; not in JSON output).
+  var dissolvedSequence: SequenceNumber?
 
   enum CodingKeys: String, CodingKey {
     case id, name, kind, parent, mandate, established, dissolved, dissolutionReason, formerNames, members

@@ -30,6 +30,7 @@ enum Fold {
     case ("body", .bodyDissolved(let p)):
       guard var s = state?.body else { return state }
       s.dissolved = e.effective
+      s.dissolvedSequence = e.original.sequence
       s.dissolutionReason = p.reason
       return .body(s)
     case ("membership", .memberAppointed(let p)):

@@ -139,12 +139,17 @@ extension CouncilLedger {
     // Entries read so far (kept or not), and those already recorded.
     var consumed = 0
     var keptBefore = 0
+    // Working groups set up in this stream under a parent (child, parent, entry index): checked
+    // at the end, so that a working group backdated under a parent dissolved later can be
+    // recorded with its own dissolution in the same import.
+    var underParents: [(String, String, Int)] = []
     do {
       // The chunk producer outlives `open` in form only: it runs within appendStream.
       let summary = try withoutActuallyEscaping(reportDuplicates) { reportDuplicates in try log.appendStream(expectations: expectations, open: {
         let next = try chunks()
         consumed = 0
         keptBefore = 0
+        underParents = []
         current = ([], [], [])
         return { txn in
           guard let entries = try next() else { return nil }
@@ -169,6 +174,7 @@ extension CouncilLedger {
             throw ProjectionError.invalid(index: index, field: "seq", reason: Self.exportedSequenceReason(exported, wouldBe: event.sequence))
           }
           try validator.validate(current.entries[i], recorded: event, index: index, in: txn)
+          if case .bodyEstablished(let p) = current.typed[i], let parent = p.parent { underParents.append((p.body, parent, index)) }
           do {
             try projector.project(event, decoded: current.typed[i], strict: checkingLaterEvents, set: live, cache: cache, in: txn)
           } catch let error as ProjectionError {
@@ -180,7 +186,16 @@ extension CouncilLedger {
           }
         }
         try report(events)
-      }, beforeCommit: { _, summary in
+      }, beforeCommit: { txn, summary in
+        // No working group outlives its parent: a parent dissolved on a date dissolves nothing
+        // under it, so the working group must be dissolved by then.
+        for (child, parent, index) in underParents where checkingLaterEvents {
+          guard let p = try Projector.state(of: .body(parent), asOf: nil, knownThrough: .max - 1, set: self.live, in: txn)?.body,
+                let parentEnd = p.dissolved else { continue }
+          let c = try Projector.state(of: .body(child), asOf: nil, knownThrough: .max - 1, set: self.live, in: txn)?.body
+          if let childEnd = c?.dissolved, childEnd.firstDay <= parentEnd.firstDay { continue }
+          throw ProjectionError.invalid(index: index, field: "parent", reason: "body \"\(parent)\" is dissolved on \(parentEnd), and \"\(child)\" under it would outlive it; record its dissolution (on or before \(parentEnd)) in the same import, or set it up under another body")
+        }
         if dryRun { throw DryRunFinished(summary: summary) }
       }) }
       return summary

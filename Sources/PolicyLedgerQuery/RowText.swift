@@ -95,7 +95,8 @@ extension CouncilLedger {
     return try log.environment.read { txn in
       try txn.withCursor(db) { c in
         var out: [RowDescription] = []
-        var entry = try c.seek(atLeast: start)
+        // (An empty key is not one LMDB can seek to: the whole database starts at its first key.)
+        var entry = try start.isEmpty ? c.first() : c.seek(atLeast: start)
         while out.count < limit, let e = entry, e.key.starts(with: start) {
           out.append(RowDescription(database: database, key: RowText.key(e.key, in: database), value: RowText.value(e.value, key: e.key, in: database)))
           entry = try c.next()

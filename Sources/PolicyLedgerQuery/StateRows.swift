@@ -96,6 +96,7 @@ extension BodyState {
     w.date(established)
     w.optional(dissolved) { $0.date($1) }
     w.varint(establishedSequence.rawValue)
+    w.optional(dissolvedSequence) { $0.varint($1.rawValue) }
     w.string(id)
     name.write(to: &w)
     w.term(kind)
@@ -108,6 +109,7 @@ extension BodyState {
     let established = try r.date()
     let dissolved = try r.optional { try $0.date() }
     let sequence = SequenceNumber(try r.varint())
+    let dissolvedSequence = try r.optional { SequenceNumber(try $0.varint()) }
     let id = try r.string()
     let name = try LocalizedName(reading: &r)
     let kind = try r.term(BodyKind.self)
@@ -118,6 +120,7 @@ extension BodyState {
     self.init(id: id, name: name, kind: kind, parent: parent, mandate: mandate, established: established, dissolved: dissolved,
               dissolutionReason: reason, formerNames: former, members: [:])
     establishedSequence = sequence
+    self.dissolvedSequence = dissolvedSequence
   }
 }
 

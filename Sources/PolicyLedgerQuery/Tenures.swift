@@ -59,7 +59,7 @@ extension Projector {
   }
 
   /// Runs `change` (which rewrites a seat's rows) and brings the seat's tenure rows up to date.
-  static func trackingTenures(of entity: StreamID, set: ProjectionSet, cache: StateCache, in txn: borrowing LMDBWriteTransaction,
+  static func trackingTenures(of entity: StreamID, strict: Bool, set: ProjectionSet, cache: StateCache, in txn: borrowing LMDBWriteTransaction,
                               _ change: () throws -> Void) throws {
     guard entity.kind == "membership" else { return try change() }
     let local = entity.localID
@@ -68,6 +68,15 @@ extension Projector {
     let before = try tenures(of: entity, set: set, cache: cache, in: txn)
     try change()
     let after = try tenures(of: entity, set: set, cache: cache, in: txn)
+    if strict {
+      // A dissolved body seats nobody: whatever changed this seat (a backdated appointment, a
+      // departure retracted or moved) must leave it empty on the dissolution's date.
+      if let b = try state(of: .body(body), asOf: nil, knownThrough: .max - 1, set: set, cache: cache, in: txn)?.body, let dissolved = b.dissolved,
+         let m = try state(of: entity, asOf: dissolved.firstDay, knownThrough: .max - 1, set: set, cache: cache, in: txn)?.membership {
+        throw ProjectionError.wouldInvalidate(sequence: b.dissolvedSequence ?? SequenceNumber(0), type: "body.dissolved",
+                                              reason: "\(m.name.ja) (\(m.person)) would still sit on \"\(body)\" when it is dissolved on \(dissolved); record the departure (on or before that date) first")
+      }
+    }
     guard before != after else { return }
     for tenure in before where !after.contains(tenure) { try txn.delete(TenureKey.key(body: body, person: person, tenure), in: set.tenures) }
     for tenure in after where !before.contains(tenure) { try txn.put([], for: TenureKey.key(body: body, person: person, tenure), in: set.tenures) }
