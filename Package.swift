@@ -23,6 +23,7 @@ let package = Package(
     .library(name: "PolicyLedgerEventLog", targets: ["PolicyLedgerEventLog"]),
     .library(name: "PolicyLedgerDomain", targets: ["PolicyLedgerDomain"]),
     .library(name: "PolicyLedgerQuery", targets: ["PolicyLedgerQuery"]),
+    .library(name: "PolicyLedgerCharts", targets: ["PolicyLedgerCharts"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -59,10 +60,17 @@ let package = Package(
       dependencies: ["PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage"],
       swiftSettings: swiftSettings
     ),
+    // The SVG charts: plain text drawn from the query API, no dependency of their own.
+    .target(
+      name: "PolicyLedgerCharts",
+      dependencies: ["PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog"],
+      swiftSettings: swiftSettings
+    ),
     .executableTarget(
       name: "PolicyLedgerCLI",
       dependencies: [
         "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage",
+        "PolicyLedgerCharts",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -93,6 +101,11 @@ let package = Package(
         "PolicyLedgerQuery", "PolicyLedgerTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "PolicyLedgerChartsTests",
+      dependencies: ["PolicyLedgerCharts", "PolicyLedgerQuery", "PolicyLedgerTestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(
