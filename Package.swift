@@ -24,12 +24,18 @@ let package = Package(
     .library(name: "PolicyLedgerDomain", targets: ["PolicyLedgerDomain"]),
     .library(name: "PolicyLedgerQuery", targets: ["PolicyLedgerQuery"]),
     .library(name: "PolicyLedgerCharts", targets: ["PolicyLedgerCharts"]),
+    .library(name: "PolicyLedgerWeb", targets: ["PolicyLedgerWeb"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    .package(url: "https://github.com/JohnSundell/Plot.git", from: "0.14.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
   ],
   targets: [
     .systemLibrary(
@@ -66,11 +72,24 @@ let package = Package(
       dependencies: ["PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog"],
       swiftSettings: swiftSettings
     ),
+    // The read-only web view; the only module that knows an HTTP server.
+    .target(
+      name: "PolicyLedgerWeb",
+      dependencies: [
+        "PolicyLedgerCharts", "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Plot", package: "Plot"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .executableTarget(
       name: "PolicyLedgerCLI",
       dependencies: [
         "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage",
-        "PolicyLedgerCharts",
+        "PolicyLedgerCharts", "PolicyLedgerWeb",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings

@@ -39,16 +39,20 @@ extension PolicyLedger {
       } else {
         caption.append("Checked \(Render.count(Int(report.eventsChecked), "event")) before the first failure.")
       }
-      let json = JSON.fields([
-        "valid": .bool(report.isValid), "eventsChecked": .integer(report.eventsChecked), "head": .optional(report.head?.description),
-        "digest": digest.map { .string($0.description) },
-        "failure": report.failure.map { .object(["sequence": .integer($0.sequence.rawValue), "reason": .string($0.reason)]) } ?? .null,
-      ])
-      Report(caption: caption, table: table, json: json).emit(format)
+      Report(caption: caption, table: table, json: json(report, digest: digest)).emit(format)
       if let failure = report.failure {
         Console.error("verification failed at event \(failure.sequence): \(failure.reason)")
         throw ExitCode(Failure.Status.problemFound.rawValue)
       }
+    }
+
+    /// The report as `verify --format json` prints it (the web API's `/api/integrity` too).
+    static func json(_ report: VerificationReport, digest: LedgerDigest?) -> JSON {
+      JSON.fields([
+        "valid": .bool(report.isValid), "eventsChecked": .integer(report.eventsChecked), "head": .optional(report.head?.description),
+        "digest": digest.map { .string($0.description) },
+        "failure": report.failure.map { .object(["sequence": .integer($0.sequence.rawValue), "reason": .string($0.reason)]) } ?? .null,
+      ])
     }
   }
 
