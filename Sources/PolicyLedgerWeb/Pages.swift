@@ -43,6 +43,14 @@ struct Page {
   /// Whether the page takes the clocks (the integrity page does not).
   var takesClocks = true
 
+  /// The JSON API route with this page's data.
+  var apiPath: String {
+    if path == "/" { return "/api/bodies" }
+    if path.hasPrefix("/bodies/") { return "/api" + path + "/members" }
+    if path.hasPrefix("/indicators/") { return "/api" + path + "/history" }
+    return "/api" + path
+  }
+
   func html() -> String {
     let document = HTML(
       .lang(.japanese),
@@ -64,7 +72,8 @@ struct Page {
           .if(takesClocks, clockForm())
         ),
         .main(.h1(.t(title)), content),
-        .footer(.p(.t("Policy Ledger — read-only view. JSON: "), .a(.href(HTMLText.escaped(query.link("/api" + (path == "/" ? "/bodies" : path)))), .t("/api"))))
+        .footer(.p(.t("Policy Ledger — read-only view. The same data as JSON: "),
+                   .a(.href(HTMLText.escaped(query.link(apiPath))), .t(apiPath))))
       )
     )
     return "<!DOCTYPE html>\n" + document.render(indentedBy: .spaces(1)).replacingOccurrences(of: "<!DOCTYPE html>", with: "") + "\n"
@@ -106,7 +115,7 @@ let styleSheet = """
   main { padding: 1em 1.2em; }
   table { border-collapse: collapse; background: #fff; margin: 0.5em 0 1.5em; }
   th, td { border: 1px solid #d0d0d0; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
-  th { background: #eef2f7; }
+  th { background: #eef2f7; white-space: nowrap; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
   .ok { color: #1e7d32; font-weight: bold; }
   .bad { color: #b71c1c; font-weight: bold; }
