@@ -4,7 +4,8 @@
 // stored in LMDB. The dependency rule (each module depends only on the ones above it):
 //
 //   CLMDB (system library) → PolicyLedgerStorage → PolicyLedgerEventLog → PolicyLedgerDomain
-//   → PolicyLedgerQuery → PolicyLedgerCLI (the `policy-ledger` executable)
+//   → PolicyLedgerQuery → PolicyLedgerCharts (SVG) → PolicyLedgerWeb (Hummingbird, Plot)
+//   → PolicyLedgerCLI (the `policy-ledger` executable)
 //
 // See ARCHITECTURE.md.
 import PackageDescription
