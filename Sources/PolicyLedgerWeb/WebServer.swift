@@ -42,40 +42,45 @@ public struct LedgerWebServer: Sendable {
   public func run(onStart: @escaping @Sendable (Int) -> Void) async throws {
     let router = Router()
     router.add(middleware: ReadOnlyMiddleware())
+    /// A route for GET and HEAD (the only methods there are).
+    func route(_ path: RouterPath, _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+      router.get(path, use: handler)
+      router.head(path, use: handler)
+    }
     let views = self.views, api = self.api
-    router.get("/style.css") { _, _ in
+    route("/style.css") { _, _ in
       Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: styleSheet)))
     }
-    router.get("/") { request, _ in try LedgerWebServer.page(request) { try views.bodies($0) } }
-    router.get("/bodies/:id") { request, context in
+    route("/") { request, _ in try LedgerWebServer.page(request) { try views.bodies($0) } }
+    route("/bodies/:id") { request, context in
       let id = context.parameters.get("id") ?? ""
       return try LedgerWebServer.page(request) { try views.roster(id, $0) }
     }
-    router.get("/progress") { request, _ in try LedgerWebServer.page(request) { try views.progress($0) } }
-    router.get("/indicators") { request, _ in try LedgerWebServer.page(request) { try views.indicators($0) } }
-    router.get("/indicators/:id") { request, context in
+    route("/progress") { request, _ in try LedgerWebServer.page(request) { try views.progress($0) } }
+    route("/indicators") { request, _ in try LedgerWebServer.page(request) { try views.indicators($0) } }
+    route("/indicators/:id") { request, context in
       let id = context.parameters.get("id") ?? ""
       return try LedgerWebServer.page(request) { try views.indicator(id, $0) }
     }
-    router.get("/indicators/:id/chart.svg") { request, context in
+    route("/indicators/:id/chart.svg") { request, context in
       let id = context.parameters.get("id") ?? ""
       return try LedgerWebServer.answer(request, type: "image/svg+xml; charset=utf-8", views: views) { q in
         try IndicatorChartSource.svg(views.ledger, id: id, q)
       }
     }
-    router.get("/log") { request, _ in try LedgerWebServer.page(request) { try views.log($0) } }
-    router.get("/integrity") { request, _ in try LedgerWebServer.page(request) { try views.integrity($0) } }
+    route("/log") { request, _ in try LedgerWebServer.page(request) { try views.log($0) } }
+    route("/integrity") { request, _ in try LedgerWebServer.page(request) { try views.integrity($0) } }
     // The JSON API: the command line's --format json, route by route.
-    for route in [APIRoute.bodies, .progress, .indicators, .log, .integrity] {
-      router.get("/api/\(route.rawValue)") { request, _ in
-        try LedgerWebServer.answer(request, type: "application/json; charset=utf-8", views: views) { try api.json(route, id: nil, query: $0) }
+    for apiRoute in [APIRoute.bodies, .progress, .indicators, .log, .integrity] {
+      route(RouterPath("/api/\(apiRoute.rawValue)")) { request, _ in
+        try LedgerWebServer.answer(request, type: "application/json; charset=utf-8", views: views) { try api.json(apiRoute, id: nil, query: $0) }
       }
     }
-    router.get("/api/bodies/:id/members") { request, context in
+    route("/api/bodies/:id/members") { request, context in
       let id = context.parameters.get("id") ?? ""
       return try LedgerWebServer.answer(request, type: "application/json; charset=utf-8", views: views) { try api.json(.members, id: id, query: $0) }
     }
-    router.get("/api/indicators/:id/history") { request, context in
+    route("/api/indicators/:id/history") { request, context in
       let id = context.parameters.get("id") ?? ""
       return try LedgerWebServer.answer(request, type: "application/json; charset=utf-8", views: views) { try api.json(.history, id: id, query: $0) }
     }
@@ -160,6 +165,8 @@ struct ReadOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
     } else {
       do {
         response = try await next(request, context)
+        // HEAD: the GET route's status and headers, without the body.
+        if request.method == .head { response.body = ResponseBody() }
       } catch let error as HTTPError where error.status == .notFound {
         response = Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "404 Not Found\n")))
       }

@@ -157,6 +157,11 @@ struct WebTests {
       }
     }
     #expect(try server.fetch("/no/such/page").status == 404)
+    // HEAD answers as GET would, without a body.
+    let head = try server.fetch("/progress", method: "HEAD")
+    #expect(head.status == 200 && head.body.isEmpty)
+    #expect(head.header("Content-Type")?.hasPrefix("text/html") == true)
+    #expect(try server.fetch("/bodies/no-such", method: "HEAD").status == 404)
     let bad = try server.fetch(q("/progress", [("asOf", "<script>x</script>")]))
     #expect(bad.status == 400)
     #expect(bad.body.contains("&lt;script&gt;x&lt;/script&gt;"))
