@@ -116,7 +116,8 @@ let styleSheet = """
   table { border-collapse: collapse; background: #fff; margin: 0.5em 0 1.5em; }
   th, td { border: 1px solid #d0d0d0; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
   th { background: #eef2f7; white-space: nowrap; }
-  td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td { white-space: nowrap; }
+  td:last-child { white-space: normal; }
   .ok { color: #1e7d32; font-weight: bold; }
   .bad { color: #b71c1c; font-weight: bold; }
   .muted { color: #777; }

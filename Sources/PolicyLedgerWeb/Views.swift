@@ -51,9 +51,11 @@ struct Views: Sendable {
     let rows: [[Node<HTML.BodyContext>]] = body.orderedMembers.enumerated().map { i, m in
       [.t(String(i + 1)), .t(m.person), .t(m.name.ja), .t(m.role.japanese), .t(DateStyle.wareki.text(m.since)), .t(m.affiliations.joined(separator: "、"))]
     }
+    let timeline = try MembershipTimeline(ledger: ledger, body: id, end: day, knownAt: q.knownAt)
     return Page(title: body.name.ja, path: "/bodies/" + ViewQuery.encoded(id), query: q,
                 content: .div(caption(q), .p(.t("\(body.kind.japanese)・委員 \(rows.count) 名")),
-                              table(["#", "id", "氏名", "役職", "就任", "所属"], rows)))
+                              table(["#", "id", "氏名", "役職", "就任", "所属"], rows),
+                              .h2(.t("委員構成の推移")), .div(.class("chart"), .raw(timeline.svg()))))
   }
 
   /// `/progress`: the slide's table, with ✓/✗ and the change in the slide's own words.

@@ -101,6 +101,7 @@ struct WebTests {
     #expect(roster.body.contains("上山 隆大") && roster.body.contains("久能 祐子"))
     #expect(roster.body.components(separatedBy: "<tr>").count - 2 == 19, "19 members")
     #expect(roster.body.contains("value=\"令和2年3月26日\""))
+    #expect(roster.body.contains("基本計画専門調査会の委員構成の推移") && roster.body.components(separatedBy: "data-role=").count - 1 == 19)
     let before = try server.fetch(q("/bodies/basic-plan-panel", [("asOf", "平成31年3月31日")]))
     #expect(before.status == 404)
     let tree = try server.fetch(q("/", [("asOf", "令和2年3月26日")]))

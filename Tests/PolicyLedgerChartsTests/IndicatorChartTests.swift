@@ -125,3 +125,39 @@ struct IndicatorChartTests {
     #expect(IndicatorChart.tickLabel(23.5, step: 0.5) == "23.5")
   }
 }
+
+@Suite("membership timelines")
+struct MembershipTimelineTests {
+  @Test("appointments, a role change and a departure become stretches per person; known-at shows the past; names are escaped")
+  func stretches() throws {
+    let folder = TemporaryFolder("timeline")
+    let ledger = try openTestLedger(folder)
+    let actor = "事務局"
+    try ledger.record([
+      .init(.bodyEstablished(.init(body: "csti", name: .init(ja: "総合科学技術・イノベーション会議"), kind: .council)), effective: .month(2014, 5)!, actor: actor),
+      .init(.bodyEstablished(.init(body: "panel", name: .init(ja: "基本計画専門調査会"), kind: .expertPanel, parent: "csti")), effective: .month(2019, 4)!, actor: actor),
+      .init(.memberAppointed(.init(body: "panel", person: "a", name: .init(ja: "上山 隆大"), role: .chair, affiliations: ["議員"])), effective: .month(2019, 4)!, actor: actor),
+      .init(.memberAppointed(.init(body: "panel", person: "b", name: .init(ja: "<b>安宅</b>"), role: .expertMember, affiliations: ["大学"])), effective: .month(2019, 4)!, actor: actor),
+    ])
+    let beforeChanges = try ledger.log.head()!.sequence
+    try ledger.record([.init(.memberRoleChanged(.init(body: "panel", person: "b", role: .advisor)), effective: .month(2020, 1)!, actor: actor)])
+    try ledger.record([.init(.memberDeparted(.init(body: "panel", person: "a")), effective: .month(2020, 6)!, actor: actor)])
+
+    let timeline = try MembershipTimeline(ledger: ledger, body: "panel", end: day("2020-12-31"))
+    #expect(timeline.seats.map(\.person) == ["a", "b"])
+    #expect(timeline.seats[0].stretches == [.init(role: .chair, from: day("2019-04-01"), until: day("2020-06-01"))])
+    #expect(timeline.seats[1].stretches == [.init(role: .expertMember, from: day("2019-04-01"), until: day("2020-01-01")),
+                                            .init(role: .advisor, from: day("2020-01-01"), until: nil)])
+    let svg = timeline.svg()
+    #expect(svg == (try MembershipTimeline(ledger: ledger, body: "panel", end: day("2020-12-31")).svg()))
+    #expect(svg.contains("基本計画専門調査会の委員構成の推移"))
+    #expect(svg.contains("&lt;b&gt;安宅&lt;/b&gt;") && !svg.contains("<b>"))
+    #expect(svg.components(separatedBy: "data-role=").count - 1 == 3)
+    #expect(svg.contains(">2020年</text>"))
+
+    let past = try MembershipTimeline(ledger: ledger, body: "panel", end: day("2020-12-31"), knownAt: .through(beforeChanges))
+    #expect(past.seats.map(\.stretches.count) == [1, 1])
+    #expect(past.seats.allSatisfy { $0.stretches[0].until == nil })
+    #expect(throws: ProjectionError.self) { try MembershipTimeline(ledger: ledger, body: "no-such", end: day("2020-12-31")) }
+  }
+}
