@@ -6,6 +6,7 @@
 //   CLMDB (system library) → PolicyLedgerStorage → PolicyLedgerEventLog → PolicyLedgerDomain
 //   → PolicyLedgerQuery → PolicyLedgerCharts (SVG) → PolicyLedgerWeb (Hummingbird, Plot)
 //   → PolicyLedgerCLI (the `policy-ledger` executable)
+//   PolicyLedgerEventLog → PolicyLedgerProofs (Merkle proofs, signed checkpoints) → PolicyLedgerCLI
 //
 // See ARCHITECTURE.md.
 import PackageDescription
@@ -26,6 +27,7 @@ let package = Package(
     .library(name: "PolicyLedgerQuery", targets: ["PolicyLedgerQuery"]),
     .library(name: "PolicyLedgerCharts", targets: ["PolicyLedgerCharts"]),
     .library(name: "PolicyLedgerWeb", targets: ["PolicyLedgerWeb"]),
+    .library(name: "PolicyLedgerProofs", targets: ["PolicyLedgerProofs"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -86,10 +88,18 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    .target(
+      name: "PolicyLedgerProofs",
+      dependencies: [
+        "PolicyLedgerEventLog", "PolicyLedgerStorage",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .executableTarget(
       name: "PolicyLedgerCLI",
       dependencies: [
-        "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage",
+        "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage", "PolicyLedgerProofs",
         "PolicyLedgerCharts", "PolicyLedgerWeb",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
@@ -129,9 +139,14 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .testTarget(
+      name: "PolicyLedgerProofsTests",
+      dependencies: ["PolicyLedgerProofs", "PolicyLedgerEventLog", "PolicyLedgerTestSupport", "PolicyLedgerStorage"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
       name: "PolicyLedgerCLITests",
       dependencies: [
-        "PolicyLedgerCLI", "PolicyLedgerStorage",
+        "PolicyLedgerCLI", "PolicyLedgerStorage", "PolicyLedgerEventLog", "PolicyLedgerProofs",
         "PolicyLedgerTestSupport",
         .product(name: "SwiftCSV", package: "SwiftCSV"),
       ],

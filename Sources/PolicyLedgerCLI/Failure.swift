@@ -84,7 +84,7 @@ struct Failure: Error, CustomStringConvertible {
     case let error as POSIXError:
       return Failure(.ioError, reason(error))
     default:
-      return nil
+      return classifyProofs(error)
     }
   }
 

@@ -49,6 +49,7 @@ struct PolicyLedger: ParsableCommand {
       State.self, Bodies.self, Members.self, Decisions.self, Indicators.self, Progress.self,
       History.self, Diff.self, Audit.self, Chart.self, Serve.self,
       Log.self, Verify.self, Digest.self, Rebuild.self, Check.self, Rows.self, Export.self, Backup.self,
+      Keys.self, CheckpointCommand.self, Prove.self, AuditPack.self,
       Demo.self,
     ])
 

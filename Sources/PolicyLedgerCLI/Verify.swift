@@ -11,10 +11,21 @@ extension PolicyLedger {
       discussion: """
         With --digest SEQ:HEX (as `policy-ledger digest` printed it earlier) also check that the ledger still \
         extends that digest: nothing up to that event was rewritten.
+
+        It also checks the stored Merkle tree against the events. With --checkpoint FILE --key VERIFIERKEY \
+        (as `policy-ledger checkpoint` printed it earlier), it checks the checkpoint's signature and that the \
+        ledger's first SIZE events still have its root hash, naming the first differing event where it can; \
+        repeat --key and give --quorum K to require K of those keys (witnesses' cosignatures).
         """)
 
     @Option(help: ArgumentHelp("A digest noted earlier that the ledger must still extend.", valueName: "seq:hex"))
     var digest: Checked<LedgerDigest>?
+    @Option(help: ArgumentHelp("A signed checkpoint kept elsewhere that the ledger must still extend.", valueName: "file"), completion: .file())
+    var checkpoint: String?
+    @Option(help: ArgumentHelp("A verifier key (NAME+KEYID+BASE64, or a file holding it) for --checkpoint; repeatable.", valueName: "key"))
+    var key: [String] = []
+    @Option(help: ArgumentHelp("How many of the --key keys must have signed the checkpoint. Default 1.", valueName: "k"))
+    var quorum = 1
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions
 
@@ -23,11 +34,13 @@ extension PolicyLedger {
     func run() throws {
       let ledger = try ledger.openForReading()
       let given = try digest?.value("--digest")
+      let inputs = try ProofVerification.Inputs(checkpoint: checkpoint, keys: key, quorum: quorum)
       let report = try ledger.log.verify(extending: given)
-      try Verify.emit(report, digest: given, format: output.format)
+      let proofs = try ProofVerification.check(ledger.log, report: report, inputs: inputs)
+      try Verify.emit(report, digest: given, format: output.format, proofs: proofs)
     }
 
-    static func emit(_ report: VerificationReport, digest: LedgerDigest?, format: OutputFormat) throws {
+    static func emit(_ report: VerificationReport, digest: LedgerDigest?, format: OutputFormat, proofs: ProofVerification = ProofVerification()) throws {
       let table = TextTable(["result", "events checked", "head"], rows: [[
         Cell(report.isValid ? "valid" : "INVALID at event \(report.failure!.sequence)", raw: report.isValid ? "valid" : "invalid"),
         Cell(String(report.eventsChecked)), Cell.optional(report.head?.description),
@@ -39,20 +52,25 @@ extension PolicyLedger {
       } else {
         caption.append("Checked \(Render.count(Int(report.eventsChecked), "event")) before the first failure.")
       }
-      Report(caption: caption, table: table, json: json(report, digest: digest)).emit(format)
+      caption += proofs.caption
+      Report(caption: caption, table: table, json: json(report, digest: digest, proofs: proofs)).emit(format)
       if let failure = report.failure {
         Console.error("verification failed at event \(failure.sequence): \(failure.reason)")
+        throw ExitCode(Failure.Status.problemFound.rawValue)
+      }
+      if !proofs.problems.isEmpty {
+        Console.error("verification failed: " + proofs.problems.joined(separator: "; "))
         throw ExitCode(Failure.Status.problemFound.rawValue)
       }
     }
 
     /// The report as `verify --format json` prints it (the web API's `/api/integrity` too).
-    static func json(_ report: VerificationReport, digest: LedgerDigest?) -> JSON {
-      JSON.fields([
+    static func json(_ report: VerificationReport, digest: LedgerDigest?, proofs: ProofVerification = ProofVerification()) -> JSON {
+      JSON.merged(JSON.fields([
         "valid": .bool(report.isValid), "eventsChecked": .integer(report.eventsChecked), "head": .optional(report.head?.description),
         "digest": digest.map { .string($0.description) },
         "failure": report.failure.map { .object(["sequence": .integer($0.sequence.rawValue), "reason": .string($0.reason)]) } ?? .null,
-      ])
+      ]), proofs.json)
     }
   }
 
@@ -80,15 +98,17 @@ extension PolicyLedger {
   /// `rebuild`: drop and replay the projections.
   struct Rebuild: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Drop the projections (read models) and replay every event into them.",
-      discussion: "Run it after an interrupted rebuild, or when `check` reports differences. The event log itself is not changed.")
+      abstract: "Drop the projections (read models) and replay every event into them; rebuild the stored Merkle tree.",
+      discussion: "Run it after an interrupted rebuild, or when `check` reports differences. The event log itself is not changed. A stored Merkle tree that `verify` finds different from the events is evidence that events were rewritten: compare the ledger with a checkpoint kept elsewhere (`verify --checkpoint`) before a rebuild replaces the tree.")
 
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions
 
     func run() throws {
       // Never creates a ledger: a mistyped path is an error, not a new empty ledger.
-      let count = try ledger.openExistingForWriting().rebuildProjections()
+      let opened = try ledger.openExistingForWriting()
+      let count = try opened.rebuildProjections()
+      try opened.log.rebuildMerkleTree()
       Report(caption: ["Rebuilt the projections from \(Render.count(Int(count), "event"))."], table: TextTable(["events replayed"], rows: [[Cell(String(count))]]),
              json: .object(["replayed": .integer(count)])).emit(output.format)
     }

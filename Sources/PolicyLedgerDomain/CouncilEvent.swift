@@ -423,6 +423,18 @@ public enum CouncilEvent: Hashable, Sendable {
         return nil
       }
     }
+    // Nearly every payload is short, plain text: a scan without paths or key sorting says so;
+    // only a payload that might hold a problem gets the precise search for the first one.
+    func plain(_ value: CanonicalValue) -> Bool {
+      switch value {
+      case .string(let text):
+        return text.utf8.count <= maximumNameLength && !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 })
+      case .array(let items): return items.allSatisfy(plain)
+      case .object(let members): return members.values.allSatisfy(plain)
+      case .number, .bool: return true
+      }
+    }
+    if plain(payload) { return nil }
     return check(payload, "")
   }
 

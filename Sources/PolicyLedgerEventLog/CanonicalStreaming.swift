@@ -65,6 +65,25 @@ package struct CanonicalWriter {
     needsComma = true
   }
 
+  /// A signed integer (canonical: `-` and the digits of its magnitude, never `-0`).
+  package mutating func signedInteger(_ value: Int64) {
+    if value < 0 {
+      separate()
+      bytes.append(UInt8(ascii: "-"))
+      needsComma = false
+      integer(value.magnitude)
+    } else {
+      integer(UInt64(value))
+    }
+  }
+
+  /// A whole value, written by its own canonical rules.
+  package mutating func value(_ value: CanonicalValue) throws {
+    separate()
+    try value.write(into: &bytes)
+    needsComma = true
+  }
+
   package mutating func bool(_ value: Bool) {
     separate()
     bytes.append(contentsOf: value ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65])

@@ -62,7 +62,12 @@ public enum CanonicalValue: Sendable, Hashable {
 
   /// Object member names in canonical order: sorted by the UTF-8 bytes of their NFC form.
   package static func canonicalOrder(_ keys: some Collection<String>) -> [String] {
-    keys.map { (key: $0, bytes: Array(normalized($0).utf8)) }
+    // ASCII keys (every key of the council's payloads) are NFC as they are, and for them the
+    // order of Swift's strings is the order of their bytes.
+    if keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
+      return keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+    return keys.map { (key: $0, bytes: Array(normalized($0).utf8)) }
       .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
       .map(\.key)
   }

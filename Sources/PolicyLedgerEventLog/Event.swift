@@ -40,12 +40,12 @@ public struct ProposedEvent: Sendable, Hashable {
     if schemaVersion < 1 || schemaVersion > 1000 { return ("schema", "the schema version must be 1 to 1000") }
     if streams.isEmpty { return ("streams", "an event concerns at least one stream") }
     if streams.count > 16 { return ("streams", "an event concerns at most 16 streams") }
-    if Set(streams).count != streams.count { return ("streams", "the streams must be distinct") }
-    let trimmedActor = actor.trimmingCharacters(in: .whitespaces)
-    if trimmedActor.isEmpty { return ("actor", "the actor cannot be empty") }
-    if actor.count > 200 { return ("actor", "the actor is at most 200 characters") }
+    for (i, stream) in streams.enumerated() where streams[..<i].contains(stream) { return ("streams", "the streams must be distinct") }
+    if actor.unicodeScalars.allSatisfy(CharacterSet.whitespaces.contains) { return ("actor", "the actor cannot be empty") }
+    // A character takes at least one byte: only long text needs counting.
+    if actor.utf8.count > 200, actor.count > 200 { return ("actor", "the actor is at most 200 characters") }
     if actor.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return ("actor", "the actor cannot hold control characters") }
-    if let source, source.count > 2000 { return ("source", "the source is at most 2000 characters") }
+    if let source, source.utf8.count > 2000, source.count > 2000 { return ("source", "the source is at most 2000 characters") }
     guard case .object = payload else { return ("payload", "the payload must be a JSON object") }
     return nil
   }
@@ -84,18 +84,23 @@ public enum EventCodec {
   /// `actor`, `effective`, `payload`, `recorded`, `schema`, `seq`, `source` (omitted when absent),
   /// `streams` and `type`, in that (byte) order. See ARCHITECTURE.md.
   public static func canonicalBytes(sequence: SequenceNumber, recordedAt: LedgerTimestamp, event: ProposedEvent) throws -> [UInt8] {
-    var members: [String: CanonicalValue] = [
-      "actor": .string(event.actor),
-      "effective": .string(event.effective.description),
-      "payload": event.payload,
-      "recorded": .string(recordedAt.description),
-      "schema": .integer(event.schemaVersion),
-      "seq": .integer(sequence.rawValue),
-      "streams": .array(event.streams.map { .string($0.rawValue) }),
-      "type": .string(event.type),
-    ]
-    if let source = event.source { members["source"] = .string(source) }
-    return try CanonicalValue.object(members).canonicalBytes()
+    // The envelope's members are fixed ASCII names, written in their canonical (byte) order
+    // directly: actor, effective, payload, recorded, schema, seq, source?, streams, type.
+    var w = CanonicalWriter(capacity: 384)
+    w.beginObject()
+    w.key("actor"); w.string(event.actor)
+    w.key("effective"); w.string(event.effective.description)
+    w.key("payload"); try w.value(event.payload)
+    w.key("recorded"); w.string(recordedAt.description)
+    w.key("schema"); w.signedInteger(Int64(event.schemaVersion))
+    w.key("seq"); w.integer(sequence.rawValue)
+    if let source = event.source { w.key("source"); w.string(source) }
+    w.key("streams"); w.beginArray()
+    for stream in event.streams { w.string(stream.rawValue) }
+    w.endArray()
+    w.key("type"); w.string(event.type)
+    w.endObject()
+    return w.bytes
   }
 
   /// Decodes canonical bytes back into the envelope's fields.

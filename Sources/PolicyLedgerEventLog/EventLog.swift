@@ -35,6 +35,9 @@ public final class EventLog: Sendable {
   let streams: LMDBDatabase
   let effective: LMDBDatabase
   let recorded: LMDBDatabase
+  /// The stored Merkle tree (MerkleNodes.swift); `nil` only in a ledger written before the tree
+  /// existed and opened read-only.
+  let merkle: LMDBDatabase?
   let clock: @Sendable () -> LedgerTimestamp
 
   /// How to open a ledger.
@@ -131,7 +134,7 @@ public final class EventLog: Sendable {
       let created = options.clock()
       try environment.write { txn in
         let meta = try txn.database(named: "meta", create: true)!
-        for name in ["events", "streams", "effective", "recorded"] { _ = try txn.database(named: name, create: true) }
+        for name in ["events", "streams", "effective", "recorded", EventLog.merkleDatabaseName] { _ = try txn.database(named: name, create: true) }
         try txn.put(Array(EventLog.ledgerKind.utf8), for: Array("kind".utf8), in: meta)
         try txn.put(Array(EventLog.formatVersion.utf8), for: Array("format-version".utf8), in: meta)
         try txn.put(Array(id.utf8), for: Array("ledger-id".utf8), in: meta)
@@ -170,6 +173,10 @@ public final class EventLog: Sendable {
     self.streams = try db("streams")
     self.effective = try db("effective")
     self.recorded = try db("recorded")
+    // Created on the first writable open of a ledger that predates it (a write transaction only
+    // then); filled on its next append.
+    let merkle = try environment.database(named: EventLog.merkleDatabaseName, create: false)
+    self.merkle = try merkle ?? (options.readOnly ? nil : environment.database(named: EventLog.merkleDatabaseName, create: true))
   }
 
   // MARK: Keys
@@ -222,6 +229,7 @@ public final class EventLog: Sendable {
     return try storageErrors {
       try environment.write { txn in
         let recordedEvents = try self.appendInTransaction(batch, expectations: expectations, txn: txn)
+        try self.extendMerkleTree(with: recordedEvents, in: txn)
         try beforeCommit?(txn, recordedEvents)
         return recordedEvents
       }

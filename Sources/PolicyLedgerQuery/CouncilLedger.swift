@@ -38,8 +38,9 @@ public final class CouncilLedger: Sendable {
       // Projections written before the series index existed (layout 1) have none: the log can
       // still be read and verified, and every query reports the layout (`reading`).
       let series = try log.environment.database(named: "proj.series", create: false)
+      let tenures = try log.environment.database(named: "proj.tenures", create: false)
       live = ProjectionSet(snapshots: snapshots, entities: try db("entities"), amendments: try db("amendments"), meta: try db("meta"),
-                           series: series ?? snapshots, prefix: "proj.")
+                           series: series ?? snapshots, tenures: tenures ?? snapshots, prefix: "proj.")
     } else {
       live = try log.environment.write { txn in
         let set = try ProjectionSet.open(prefix: "proj.", in: txn)

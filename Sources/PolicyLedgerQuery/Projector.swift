@@ -15,17 +15,19 @@ struct ProjectionSet {
   let meta: LMDBDatabase
   /// Every observed value of every indicator (``SeriesKey``).
   let series: LMDBDatabase
+  /// Every holding of a seat, by when it ended (``TenureKey``).
+  let tenures: LMDBDatabase
   let prefix: String
 
-  static let names = ["snapshots", "entities", "amendments", "meta", "series"]
+  static let names = ["snapshots", "entities", "amendments", "meta", "series", "tenures"]
 
   static func open(prefix: String, in txn: borrowing LMDBWriteTransaction) throws -> ProjectionSet {
     func db(_ name: String) throws -> LMDBDatabase { try txn.database(named: prefix + name, create: true)! }
     return ProjectionSet(snapshots: try db("snapshots"), entities: try db("entities"), amendments: try db("amendments"), meta: try db("meta"),
-                         series: try db("series"), prefix: prefix)
+                         series: try db("series"), tenures: try db("tenures"), prefix: prefix)
   }
 
-  var all: [LMDBDatabase] { [snapshots, entities, amendments, meta, series] }
+  var all: [LMDBDatabase] { [snapshots, entities, amendments, meta, series, tenures] }
 
   static let layoutKey = Array("layout".utf8)
 }

@@ -38,8 +38,10 @@ extension Projector {
       let afterEntities = after.event.snapshotEntities
       // In a fixed order, so that a refusal names the same entity every time.
       for entity in Set(before.event.snapshotEntities + afterEntities).sorted() {
-        try recompute(entity, by: s, removing: oldPoint, adding: afterEntities.contains(entity) ? newPoint : nil,
-                      known: [c.corrects: after], strict: strict, checkingAdded: true, set: set, cache: cache, in: txn)
+        try Projector.trackingTenures(of: entity, set: set, cache: cache, in: txn) {
+          try recompute(entity, by: s, removing: oldPoint, adding: afterEntities.contains(entity) ? newPoint : nil,
+                        known: [c.corrects: after], strict: strict, checkingAdded: true, set: set, cache: cache, in: txn)
+        }
       }
     case .eventRetracted(let r):
       guard let before = try effectiveVersion(of: r.retracts, set: set, in: txn) else { return }
@@ -49,7 +51,9 @@ extension Projector {
       }
       let oldPoint = SnapshotKey.point(before.effective.firstDay, r.retracts)
       for entity in before.event.snapshotEntities {
-        try recompute(entity, by: s, removing: oldPoint, adding: nil, known: [:], strict: strict, set: set, cache: cache, in: txn)
+        try Projector.trackingTenures(of: entity, set: set, cache: cache, in: txn) {
+          try recompute(entity, by: s, removing: oldPoint, adding: nil, known: [:], strict: strict, set: set, cache: cache, in: txn)
+        }
       }
     case .indicatorObserved(let p):
       let effective = EffectiveEvent(original: recorded, event: event, effective: recorded.effective, correction: nil)
@@ -60,7 +64,9 @@ extension Projector {
       for entity in event.snapshotEntities {
         let key = Array(entity.rawValue.utf8)
         if try txn.value(for: key, in: set.entities) == nil { try txn.put(s.keyBytes, for: key, in: set.entities) }
-        try recompute(entity, by: s, removing: nil, adding: point, known: [s: effective], strict: strict, set: set, cache: cache, in: txn)
+        try Projector.trackingTenures(of: entity, set: set, cache: cache, in: txn) {
+          try recompute(entity, by: s, removing: nil, adding: point, known: [s: effective], strict: strict, set: set, cache: cache, in: txn)
+        }
       }
     }
   }

@@ -98,7 +98,9 @@ extension CouncilLedger {
         guard s.rawValue <= head else { throw LedgerError.noSuchEvent(s) }
         knowledge = s.rawValue
       }
-      return try body(txn, knowledge)
+      // Known through the head is known now: the same answers, and the indexes that reflect
+      // only the latest knowledge (the tenures) apply.
+      return try body(txn, knowledge >= head ? UInt64.max - 1 : knowledge)
     }
   }
 

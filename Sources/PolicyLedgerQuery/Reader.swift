@@ -37,6 +37,15 @@ struct Reader {
   let set: ProjectionSet
   /// Transaction time, as a sequence number (`UInt64.max - 1`: everything).
   let knownThrough: UInt64
+  /// Whether the tenure index (which reflects everything projected) answers for this knowledge
+  /// time: as known now, or through the last projected event (validation inside an append).
+  let tenuresApply: Bool
+
+  init(set: ProjectionSet, knownThrough: UInt64, tenuresApply: Bool? = nil) {
+    self.set = set
+    self.knownThrough = knownThrough
+    self.tenuresApply = tenuresApply ?? (knownThrough == .max - 1)
+  }
 
   /// The state of `entity` on `day`, complete.
   func entity<T: LMDBReader & ~Copyable>(_ entity: StreamID, asOf day: CalendarDay?, in txn: borrowing T) throws -> EntityState? {
@@ -59,14 +68,21 @@ struct Reader {
     }
   }
 
-  /// The seats on `body` held on `day`, by person id: one seek per person ever seated (the
-  /// body's range of the entities index, then each seat's row as of the day). With `after`,
+  /// The seats on `body` held on `day`, by person id. As known now: one seek in the tenure index
+  /// and a step per tenure ending after the day, then each candidate seat's row as of the day.
+  /// As known at an earlier moment: every seat the body ever had (its range of the entities
+  /// index), each as of the day and that moment. With `after`,
   /// only seats taken after that point (the body's establishment): an appointment that a later
   /// change left before the body existed does not count.
   func roster<T: LMDBReader & ~Copyable>(of body: String, asOf day: CalendarDay?, after establishment: (CalendarDay, SequenceNumber)? = nil,
                                         in txn: borrowing T) throws -> [String: MembershipState] {
     var out: [String: MembershipState] = [:]
-    for seat in try Projector.entities(withPrefix: StreamID.membershipPrefix(body), set: set, in: txn) {
+    // As known now, the tenure index names the few people who may hold a seat on the day; as
+    // known at an earlier moment, every seat the body ever had is read.
+    let seats = tenuresApply
+      ? try Projector.seatHolders(of: body, on: day, set: set, in: txn).map { StreamID.membership(body, $0) }
+      : try Projector.entities(withPrefix: StreamID.membershipPrefix(body), set: set, in: txn)
+    for seat in seats {
       guard let m = try Projector.state(of: seat, asOf: day, knownThrough: knownThrough, set: set, in: txn)?.membership else { continue }
       if let (day, sequence) = establishment, (m.since.firstDay, m.appointment.rawValue) <= (day, sequence.rawValue) { continue }
       out[m.person] = m

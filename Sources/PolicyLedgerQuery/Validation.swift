@@ -194,7 +194,7 @@ struct Validator {
       throw ProjectionError.invalid(index: index, field: field, reason: "working group \"\(state.id)\" under \"\(body)\" is still active on \(until); dissolve it first")
     }
     // A dissolved body seats nobody: its members leave first (a departure on the same day is fine).
-    let seated = try Reader(set: set, knownThrough: through).roster(of: body, asOf: until, in: txn)
+    let seated = try Reader(set: set, knownThrough: through, tenuresApply: true).roster(of: body, asOf: until, in: txn)
     if !seated.isEmpty {
       let names = seated.values.sorted { $0.appointment < $1.appointment }.prefix(5).map { "\($0.name.ja) (\($0.person))" }.joined(separator: ", ")
       throw ProjectionError.invalid(index: index, field: field, reason: "body \"\(body)\" would still have \(seated.count) member\(seated.count == 1 ? "" : "s") on \(until): \(names)\(seated.count > 5 ? ", …" : ""); record their departures (member.departed) on or before \(until) first")

@@ -185,7 +185,42 @@ func projectionMismatches(_ operations: [Int], checkingLaterEvents: Bool = true)
       }
     }
   }
+  // Each indicator's history as known through each point equals the naive reading of its
+  // stream: the latest amendment recorded by then, from the trail itself.
+  for knownThrough in Set([head, head / 2, head / 3 + 1]) {
+    for indicator in decoder.indicators {
+      let known = KnowledgeTime.through(SequenceNumber(knownThrough))
+      // No history of an indicator that does not exist as known then (its definition not yet
+      // recorded, or retracted).
+      guard try ledger.entity(.indicator(indicator), asOf: nil, knownAt: known) != nil else { continue }
+      let history = try ledger.indicatorHistory(indicator, knownAt: known).entries
+      let naive = naiveHistory(of: indicator, knownThrough: knownThrough, events: events)
+      let got = history.map { "\($0.event.sequence) \($0.status) \($0.current?.value.description ?? "-")" }
+      if got != naive { out.append("history of \(indicator) known through \(knownThrough): \(got) vs \(naive)") }
+    }
+  }
   return out
+}
+
+/// An indicator's observations known through `knownThrough`, each with its status and value in
+/// force, read from the whole log by brute force.
+func naiveHistory(of indicator: String, knownThrough: UInt64, events: [RecordedEvent]) -> [String] {
+  let known = events.filter { $0.sequence.rawValue <= knownThrough }
+  var latest: [SequenceNumber: (AmendmentStatus, LedgerDecimal?)] = [:]
+  for e in known {
+    switch try? Projector.decode(e) {
+    case .eventCorrected(let c)?:
+      let value = (try? CouncilEvent.decode(type: "indicator.observed", payload: c.payload)).flatMap { if case .indicatorObserved(let p) = $0 { p.value } else { nil } }
+      latest[c.corrects] = (.corrected(by: e.sequence), value)
+    case .eventRetracted(let r)?: latest[r.retracts] = (.retracted(by: e.sequence), nil)
+    default: break
+    }
+  }
+  return known.compactMap { e in
+    guard case .indicatorObserved(let p)? = try? Projector.decode(e), p.indicator == indicator else { return nil }
+    let (status, value) = latest[e.sequence] ?? (.inForce, p.value)
+    return "\(e.sequence) \(status) \(value?.description ?? "-")"
+  }
 }
 
 @Suite("Projection properties")

@@ -30,6 +30,7 @@ let package = Package(
         .product(name: "PolicyLedgerQuery", package: "policy-ledger"),
         .product(name: "PolicyLedgerEventLog", package: "policy-ledger"),
         .product(name: "PolicyLedgerDomain", package: "policy-ledger"),
+        .product(name: "PolicyLedgerProofs", package: "policy-ledger"),
       ]
     ),
   ]

@@ -22,9 +22,6 @@ public final class RawLMDB {
   let env: OpaquePointer
   /// The named database holding the event records (8-byte big-endian key → record).
   let events: MDB_dbi
-  /// A second named database for the as-of comparison: values of the same size as the ledger's
-  /// snapshot rows, under 8-byte keys.
-  let values: MDB_dbi
   public let path: String
 
   /// Creates (or opens) an environment in the folder `path` (created if missing).
@@ -40,12 +37,9 @@ public final class RawLMDB {
     var txn: OpaquePointer?
     try check(mdb_txn_begin(env, nil, 0, &txn), "mdb_txn_begin")
     var a: MDB_dbi = 0
-    var b: MDB_dbi = 0
     try check(mdb_dbi_open(txn, "events", UInt32(MDB_CREATE), &a), "mdb_dbi_open events")
-    try check(mdb_dbi_open(txn, "values", UInt32(MDB_CREATE), &b), "mdb_dbi_open values")
     try check(mdb_txn_commit(txn), "mdb_txn_commit")
     events = a
-    values = b
   }
 
   deinit { mdb_env_close(env) }
@@ -54,11 +48,6 @@ public final class RawLMDB {
   /// `MDB_APPEND`, in one write transaction, and commits it (full sync).
   public func appendBatch(firstKey: UInt64, records: ArraySlice<[UInt8]>) throws {
     try write(events, firstKey: firstKey, records: records, flags: UInt32(MDB_APPEND))
-  }
-
-  /// Writes `records` into the values database under consecutive keys (for the as-of baseline).
-  public func putValues(firstKey: UInt64, records: ArraySlice<[UInt8]>) throws {
-    try write(values, firstKey: firstKey, records: records, flags: UInt32(MDB_APPEND))
   }
 
   private func write(_ dbi: MDB_dbi, firstKey: UInt64, records: ArraySlice<[UInt8]>, flags: UInt32) throws {
@@ -85,7 +74,7 @@ public final class RawLMDB {
     var txn: OpaquePointer?
     try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read)")
     defer { mdb_txn_abort(txn) }
-    return try body(RawReader(txn: txn!, events: events, values: values))
+    return try body(RawReader(txn: txn!, events: events))
   }
 
   /// The size of `data.mdb` in bytes.
@@ -230,18 +219,11 @@ extension RawLMDB {
 public struct RawReader {
   let txn: OpaquePointer
   let events: MDB_dbi
-  let values: MDB_dbi
 
   /// `mdb_get` of the event record under `key`; lends the bytes to `body` (nil when absent).
   @inline(__always)
   public func event<R>(_ key: UInt64, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
     try get(events, key, body)
-  }
-
-  /// `mdb_get` in the values database.
-  @inline(__always)
-  public func value<R>(_ key: UInt64, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
-    try get(values, key, body)
   }
 
   @inline(__always)

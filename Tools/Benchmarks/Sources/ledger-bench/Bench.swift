@@ -2,6 +2,7 @@ import Baselines
 import Foundation
 import PolicyLedgerDomain
 import PolicyLedgerEventLog
+import PolicyLedgerProofs
 import PolicyLedgerQuery
 
 /// What one scale measured. Rates are events per second, latencies nanoseconds, times seconds.
@@ -26,17 +27,18 @@ struct ScaleResult {
   // As-of lookups (ns).
   var lookups = 0
   var ledgerAsOf = Samples()
+  /// The same lookups by entity kind (body, indicator, decision).
+  var ledgerAsOfByKind: [String: Samples] = [:]
   var rawEventGet = Samples()
-  var rawGet = Samples()
-  var rawGetParse = Samples()
-  var rawGetParseDecode = Samples()
-  var rawGetJSONDecoder = Samples()
   var sqliteAsOf = Samples()
-  var stateBytesAverage = 0.0
   // Whole state, indicator history (seconds, median of runs).
   var stateSeconds: Double?
   var stateRuns = 0
   var stateEntities = 0
+  /// `state(asOf:)` returns everything at once, so the first entity out is timed as one
+  /// `entity(_:asOf:)` of the state's first body (seconds, median), and which body that was.
+  var firstEntitySeconds: Double?
+  var firstEntityID = ""
   var historySeconds: Double?
   var sqliteStateSeconds: Double?
   var sqliteStateStreams = 0
@@ -46,6 +48,8 @@ struct ScaleResult {
   // Rebuild, verify (seconds).
   var rebuildSeconds: Double?
   var verifySeconds: Double?
+  /// `LedgerTree.check`: every stored Merkle node recomputed from the events (part of the CLI's verify).
+  var treeCheckSeconds: Double?
   var rawReadBackSeconds: Double?
   var rawChainSeconds: Double?
   /// A cursor walk over the raw events parsing each one's canonical JSON (the least any replay
@@ -59,6 +63,12 @@ struct ScaleResult {
   var canonicalBytesTotal = 0
   var recordBytesTotal = 0
   var databases: [RawLMDB.DatabaseStatistics] = []
+  // Backdating: one observation recorded before all `backdateValues` values of a series, and one
+  // after them (median of `backdateRuns` each, ns).
+  var backdateValues = 0
+  var backdateRuns = 0
+  var backdated = Samples()
+  var forward = Samples()
   var totalSeconds = 0.0
 
   func rate(_ seconds: Double?) -> Double? { seconds.map { Double(events) / $0 } }
@@ -74,15 +84,34 @@ struct BenchOptions {
   var lookups = 2000
   var appends = 50
   var baselines = true
-  /// Phases to run after the import (all when nil): asof, state, history, rebuild, verify, append.
+  /// Phases to run after the import (all when nil): verify, asof, state, history, rebuild, append, backdate.
   var only: Set<String>?
   var keep = false
   var mapSize = 1 << 36
+  /// Seat counts of the membership-heavy figure (none: not run), and its events per body.
+  var membership: [Int] = []
+  var membershipEvents = 50_000
+  /// Where to write the first scale's history as NDJSON import lines (for timing
+  /// `policy-ledger import` and its peak memory outside this process).
+  var writeNDJSON: String?
+  /// Values recorded before the backdated observation (default: min(n, 100,000)).
+  var backdateValues: Int?
 
   func runs(_ phase: String) -> Bool { only?.contains(phase) ?? true }
 }
 
 struct BenchError: Error, CustomStringConvertible { let description: String }
+
+/// The bytes the ledger's `events` database holds for an event (format byte, previous hash,
+/// hash, canonical JSON): what the raw LMDB baseline writes.
+func rawRecord(_ e: RecordedEvent) -> [UInt8] {
+  var record: [UInt8] = [1]
+  record.reserveCapacity(65 + e.canonicalBytes.count)
+  record += e.previousHash.bytes
+  record += e.hash.bytes
+  record += e.canonicalBytes
+  return record
+}
 
 /// Runs every measurement at one scale, in one process, on one fresh folder.
 func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
@@ -107,6 +136,10 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
   guard entries.count == n else { throw BenchError(description: "generated \(entries.count) events, not \(n)") }
   let batches: [[CouncilLedger.Entry]] = stride(from: 0, to: n, by: options.batch).map { Array(entries[$0..<min(n, $0 + options.batch)]) }
   progress("[\(n)] generated in \(fmt(result.generateSeconds)) s: \(history.bodies) bodies, \(history.people) people, \(history.decisions) decisions, \(history.indicators) indicators")
+  if let path = options.writeNDJSON, n == options.scales.first {
+    let bytes = try writeNDJSON(entries, to: path)
+    progress("[\(n)] wrote the history as NDJSON import lines to \(path) (\(integer(bytes)) bytes); time it with /usr/bin/time -v policy-ledger import \(path)")
+  }
 
   // 2. Ledger batch import.
   let ledgerPath = base + "/ledger"
@@ -139,11 +172,7 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
       let first = records.count
       var rows: [SQLiteRow] = []
       for e in recorded {
-        var record: [UInt8] = [1]
-        record.reserveCapacity(65 + e.canonicalBytes.count)
-        record += e.previousHash.bytes
-        record += e.hash.bytes
-        record += e.canonicalBytes
+        let record = rawRecord(e)
         result.canonicalBytesTotal += e.canonicalBytes.count
         result.recordBytesTotal += record.count
         records.append(record)
@@ -244,6 +273,13 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
     }
     if !chainTimes.isEmpty { result.rawChainSeconds = chainTimes.sorted()[1] }
     result.verifySeconds = times.sorted()[1]
+    var treeTimes: [Double] = []
+    for _ in 0..<3 {
+      var report: LedgerTree.CheckReport?
+      treeTimes.append(try seconds { report = try LedgerTree.check(ledger.log) })
+      guard let report, report.mismatch == nil, report.storedSize == UInt64(n) else { throw BenchError(description: "the Merkle tree check failed: \(String(describing: report))") }
+    }
+    result.treeCheckSeconds = treeTimes.sorted()[1]
   }
 
   // 5. As-of lookups: the same (entity, day) pairs for every system.
@@ -270,90 +306,27 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
     let count = sample.count
     let eventKeys = (0..<count).map { _ in UInt64(rng.int(1...n)) }
     result.lookups = count
-    // An untimed pass: warms the caches and gives the ledger's answers, from which the raw
-    // baseline's values are made.
+    // An untimed pass: warms the caches and gives the ledger's answers (the timed pass must
+    // give the same).
     var answers: [EntityState?] = []
     answers.reserveCapacity(count)
     for (id, day, _, _) in sample { answers.append(try ledger.entity(id, asOf: day)) }
-    let kinds = sample.map { $0.0.kind }
-    if let raw {
-      // Values of the same size as the snapshot rows the ledger read: 8 bytes (the row's
-      // known-to) + the state's canonical JSON, re-encoded from the ledger's answer.
-      let encoder = CanonicalEncoder()
-      var values: [[UInt8]] = []
-      var total = 0
-      for state in answers {
-        var bytes = [UInt8](repeating: 0xFF, count: 8)
-        switch state {
-        case .body(let s)?: bytes += try encoder.encode(s).canonicalBytes()
-        case .person(let s)?: bytes += try encoder.encode(s).canonicalBytes()
-        case .decision(let s)?: bytes += try encoder.encode(s).canonicalBytes()
-        case .indicator(let s)?: bytes += try encoder.encode(s).canonicalBytes()
-        case nil: break
-        }
-        total += bytes.count - 8
-        values.append(bytes)
-      }
-      result.stateBytesAverage = Double(total) / Double(max(1, count))
-      try raw.putValues(firstKey: 0, records: values[...])
-    }
     // The timed pass, interleaved: for each lookup, the ledger, then each baseline, so that the
     // machine's other load falls on all of them alike.
-    let decoder = CanonicalDecoder()
-    let json = JSONDecoder()
-    func typed(_ kind: String, _ value: CanonicalValue) throws -> EntityState {
-      switch kind {
-      case "body": return .body(try decoder.decode(BodyState.self, from: value))
-      case "person": return .person(try decoder.decode(PersonState.self, from: value))
-      case "decision": return .decision(try decoder.decode(DecisionState.self, from: value))
-      default: return .indicator(try decoder.decode(IndicatorState.self, from: value))
-      }
-    }
-    func foundation(_ kind: String, _ data: Data) throws -> EntityState {
-      switch kind {
-      case "body": return .body(try json.decode(BodyState.self, from: data))
-      case "person": return .person(try json.decode(PersonState.self, from: data))
-      case "decision": return .decision(try json.decode(DecisionState.self, from: data))
-      default: return .indicator(try json.decode(IndicatorState.self, from: data))
-      }
-    }
-    func jsonBytes(_ buffer: UnsafeRawBufferPointer?) -> UnsafeBufferPointer<UInt8>? {
-      guard let buffer, buffer.count > 8 else { return nil }
-      return UnsafeBufferPointer(rebasing: buffer.assumingMemoryBound(to: UInt8.self)[8...])
-    }
     var sink = 0
     for k in 0..<count {
       let (id, day, stream, sqlDay) = sample[k]
       var t = nowNanos()
       let state = try ledger.entity(id, asOf: day)
-      result.ledgerAsOf.add(nowNanos() - t)
+      let took = nowNanos() - t
+      result.ledgerAsOf.add(took)
+      result.ledgerAsOfByKind[id.kind, default: Samples()].add(took)
       if state != answers[k] { throw BenchError(description: "lookup \(k) changed between passes") }
       guard let raw else { continue }
       // One mdb_get of a random event record, in a database as large as the ledger's log.
       t = nowNanos()
       try raw.read { r in r.event(eventKeys[k]) { sink &+= $0?.count ?? 0 } }
       result.rawEventGet.add(nowNanos() - t)
-      // One mdb_get of a value the size of the state.
-      t = nowNanos()
-      try raw.read { r in r.value(UInt64(k)) { sink &+= $0?.count ?? 0 } }
-      result.rawGet.add(nowNanos() - t)
-      // + the same JSON parse.
-      t = nowNanos()
-      let parsed = try raw.read { r in try r.value(UInt64(k)) { b in try jsonBytes(b).map { try CanonicalValue.parse($0) } } }
-      result.rawGetParse.add(nowNanos() - t)
-      if parsed != nil { sink &+= 1 }
-      // + a Codable decode through CanonicalDecoder (what the ledger did after its seek before 93b3656;
-      // it now reads states field by field, StateCodec.swift).
-      t = nowNanos()
-      let decoded = try raw.read { r in try r.value(UInt64(k)) { b in try jsonBytes(b).map { try typed(kinds[k], try CanonicalValue.parse($0)) } } }
-      result.rawGetParseDecode.add(nowNanos() - t)
-      if decoded != answers[k] { throw BenchError(description: "raw decode of lookup \(k) differs from the ledger's answer") }
-      // For comparison only: Foundation's JSONDecoder into the same types, with no
-      // intermediate CanonicalValue tree (what a direct decoder costs).
-      t = nowNanos()
-      let viaFoundation = try raw.read { r in try r.value(UInt64(k)) { b in try jsonBytes(b).map { try foundation(kinds[k], Data(buffer: $0)) } } }
-      result.rawGetJSONDecoder.add(nowNanos() - t)
-      if viaFoundation != answers[k] { throw BenchError(description: "JSONDecoder decode of lookup \(k) differs from the ledger's answer") }
       if let sqlite {
         t = nowNanos()
         sink &+= try sqlite.latest(stream: stream, onOrBefore: sqlDay) { $0?.count ?? 0 }
@@ -368,15 +341,29 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
     progress("[\(n)] whole state…")
     var times: [Double] = []
     var entities = 0
+    var firstBody: String?
     while times.count < 5 {
       var state: LedgerState?
       times.append(try seconds { state = try ledger.state(asOf: calendarDay(history.lastDay)) })
       entities = state.map { $0.bodies.count + $0.people.count + $0.decisions.count + $0.indicators.count } ?? 0
+      firstBody = state?.bodies.first?.id
       if times.reduce(0, +) > 4 && times.count >= 1 { break }
     }
     result.stateSeconds = times.sorted()[times.count / 2]
     result.stateRuns = times.count
     result.stateEntities = entities
+    // The first entity out: `state(asOf:)` answers with everything at once, so this is the time
+    // of one `entity(_:asOf:)` of the first body it lists (a body with its members, read the way
+    // a streamed state would read it), median of 21 (after one untimed call).
+    if let first = firstBody {
+      result.firstEntityID = first
+      let id = StreamID("body:" + first)!
+      let day = calendarDay(history.lastDay)
+      guard try ledger.entity(id, asOf: day)?.body?.id == first else { throw BenchError(description: "the state's first body \(first) is not found by entity(_:asOf:)") }
+      var samples: [Double] = []
+      for _ in 0..<21 { samples.append(try seconds { _ = try ledger.entity(id, asOf: day) }) }
+      result.firstEntitySeconds = samples.sorted()[samples.count / 2]
+    }
     if let sqlite {
       let day = Int32(history.lastDay)
       var sqliteTimes: [Double] = []
@@ -441,7 +428,7 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
       ledgerTimes.add(nowNanos() - t)
       guard let raw, let sqlite else { continue }
       let e = recorded[0]
-      let record = [1] + e.previousHash.bytes + e.hash.bytes + e.canonicalBytes
+      let record = rawRecord(e)
       t = nowNanos()
       try raw.appendBatch(firstKey: UInt64(n + 1 + i), records: [record][...])
       rawTimes.add(nowNanos() - t)
@@ -456,6 +443,12 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
       result.rawAppend = rawTimes.median
       result.sqliteAppend = sqliteTimes.median
     }
+  }
+  // 10. Backdating: one observation before every value of a long series, against a forward one.
+  if options.runs("backdate") {
+    let k = options.backdateValues ?? min(n, 100_000)
+    try measureBackdating(ledger, values: k, batch: options.batch, runs: options.quick ? 7 : 21, label: "\(n)", into: &result)
+    progress("[\(n)] backdated observation before \(integer(k)) values: \(fmt(result.backdated.median / 1e6)) ms, forward \(fmt(result.forward.median / 1e6)) ms")
   }
   result.totalSeconds = Double(nowNanos() - started) / 1e9
   progress("[\(n)] done in \(fmt(result.totalSeconds)) s")

@@ -56,7 +56,7 @@ struct GeneratedHistory {
 /// Generates a realistic synthetic history of a science council, deterministically.
 ///
 /// - tens of bodies (councils, expert panels, working groups) in a tree, some renamed, working
-///   groups dissolved at the end of their terms;
+///   groups dissolved at the end of their terms (the members still seated leave the day before);
 /// - people appointed to seats on the bodies for terms of 2–6 years, some changing role or
 ///   affiliation, then departing and being replaced; some people sit on several bodies;
 /// - decisions scheduled (with a planned month), some rescheduled, most taken; some taken without
@@ -217,6 +217,11 @@ struct Generator {
           }
           if departure < min(body.end, Generator.simEnd) {
             _ = add(departure, .memberDeparted(.init(body: body.id, person: pid, reason: rng.chance(0.3) ? "任期満了" : nil)))
+          } else if body.dissolves {
+            // A body is dissolved only once its members have left (the ledger refuses it
+            // otherwise): the members still seated leave the day before (so they are recorded
+            // before the dissolution). No random draw, so the rest of the history is as before.
+            _ = add(body.end - 1, .memberDeparted(.init(body: body.id, person: pid, reason: "会議体の廃止")))
           }
           t = departure + rng.int(1...90)
         }

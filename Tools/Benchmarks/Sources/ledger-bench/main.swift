@@ -2,7 +2,9 @@
 //
 //   swift run -c release ledger-bench [--scales 10000,100000] [--quick] [--output FILE]
 //                                     [--batch 1000] [--lookups 2000] [--appends 50]
-//                                     [--only asof,state,history,rebuild,verify,append]
+//                                     [--only asof,state,history,rebuild,verify,append,backdate]
+//                                     [--membership 10,100,1000] [--membership-events 50000]
+//                                     [--write-ndjson FILE] [--backdate-values N]
 //                                     [--no-baselines] [--dir PATH] [--keep] [--seed N] [--map-gib N]
 //
 // See BENCHMARKS.md at the repository root for what each figure means.
@@ -11,13 +13,19 @@ import Foundation
 
 let usage = """
   usage: ledger-bench [options]
-    --scales N,N,…    history sizes in events (default 10000,100000)
+    --scales N,N,…    history sizes in events (default 10000,100000; "none" for the membership figure alone)
     --quick           a few thousand events, fewer samples: the smoke run (under a minute in debug)
     --output FILE     also write the markdown report to FILE
     --batch N         events per write transaction in the batch import (default 1000)
     --lookups N       random as-of lookups per system (default 2000)
     --appends N       single durable appends per system (default 50)
-    --only P,P,…      after the import, run only these phases: verify, asof, state, history, rebuild, append
+    --only P,P,…      after the import, run only these phases: verify, asof, state, history, rebuild, append, backdate
+    --backdate-values N  values of the series a backdated observation goes before (default min(scale, 100000))
+    --membership S,S,…   also run the membership-heavy figure: one council per seat count S whose roster
+                      churns (default: not run; issue 9 asks for 10,100,1000)
+    --membership-events N  events per membership-heavy history (default 50000)
+    --write-ndjson FILE  write the first scale's generated history as NDJSON import lines to FILE, for
+                      timing `policy-ledger import FILE` (and its peak memory) outside this process
     --no-baselines    measure the ledger only (for profiling)
     --dir PATH        working folder (default: a fresh folder under the temporary directory)
     --keep            keep the ledgers and baseline files
@@ -40,7 +48,14 @@ func parseOptions(_ arguments: [String]) throws -> BenchOptions {
   }
   while i < arguments.count {
     switch arguments[i] {
-    case "--scales": options.scales = try value().split(separator: ",").map { try number(String($0)) }; explicitScales = true
+    case "--scales":
+      let text = try value()
+      options.scales = text == "none" ? [] : try text.split(separator: ",").map { try number(String($0)) }
+      explicitScales = true
+    case "--membership": options.membership = try value().split(separator: ",").map { try number(String($0)) }
+    case "--membership-events": options.membershipEvents = try number(value())
+    case "--write-ndjson": options.writeNDJSON = try value()
+    case "--backdate-values": options.backdateValues = try number(value())
     case "--quick": options.quick = true
     case "--output": options.output = try value()
     case "--batch": options.batch = try number(value())
@@ -56,6 +71,9 @@ func parseOptions(_ arguments: [String]) throws -> BenchOptions {
     default: throw BenchError(description: "unknown option \(arguments[i])\n\(usage)")
     }
     i += 1
+  }
+  if let small = options.membership.first(where: { $0 + 1 > options.membershipEvents }) {
+    throw BenchError(description: "--membership-events \(options.membershipEvents) leaves no room to churn \(small) seats")
   }
   if options.quick {
     if !explicitScales { options.scales = [2000] }
@@ -114,15 +132,24 @@ do {
   try FileManager.default.createDirectory(atPath: options.directory, withIntermediateDirectories: true)
   defer { if !options.keep { try? FileManager.default.removeItem(atPath: options.directory) } }
   var results: [ScaleResult] = []
+  var membership: [MembershipResult] = []
   let started = nowNanos()
   let machine = machineDescription()
   var report = ""
-  for n in options.scales {
-    results.append(try runScale(n, options: options))
-    report = Report(options: options, results: results, machine: machine, wallSeconds: Double(nowNanos() - started) / 1e9).markdown()
+  func write() throws {
+    report = Report(options: options, results: results, membership: membership, machine: machine, wallSeconds: Double(nowNanos() - started) / 1e9).markdown()
     // Written after each scale, so that a long run that is stopped keeps what it measured.
     if let output = options.output { try report.write(toFile: output, atomically: true, encoding: .utf8) }
   }
+  for n in options.scales {
+    results.append(try runScale(n, options: options))
+    try write()
+  }
+  for seats in options.membership {
+    membership.append(try runMembership(seats: seats, options: options))
+    try write()
+  }
+  if results.isEmpty && membership.isEmpty { try write() }
   print(report)
   if let output = options.output { progress("wrote \(output)") }
 } catch {
