@@ -4,7 +4,8 @@
 // stored in LMDB. The dependency rule (each module depends only on the ones above it):
 //
 //   CLMDB (system library) → PolicyLedgerStorage → PolicyLedgerEventLog → PolicyLedgerDomain
-//   → PolicyLedgerQuery → PolicyLedgerCLI (the `policy-ledger` executable)
+//   → PolicyLedgerQuery → PolicyLedgerCharts (SVG) → PolicyLedgerWeb (Hummingbird, Plot)
+//   → PolicyLedgerCLI (the `policy-ledger` executable)
 //   PolicyLedgerEventLog → PolicyLedgerProofs (Merkle proofs, signed checkpoints) → PolicyLedgerCLI
 //
 // See ARCHITECTURE.md.
@@ -24,6 +25,8 @@ let package = Package(
     .library(name: "PolicyLedgerEventLog", targets: ["PolicyLedgerEventLog"]),
     .library(name: "PolicyLedgerDomain", targets: ["PolicyLedgerDomain"]),
     .library(name: "PolicyLedgerQuery", targets: ["PolicyLedgerQuery"]),
+    .library(name: "PolicyLedgerCharts", targets: ["PolicyLedgerCharts"]),
+    .library(name: "PolicyLedgerWeb", targets: ["PolicyLedgerWeb"]),
     .library(name: "PolicyLedgerProofs", targets: ["PolicyLedgerProofs"]),
   ],
   dependencies: [
@@ -31,6 +34,11 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    .package(url: "https://github.com/JohnSundell/Plot.git", from: "0.14.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
   ],
   targets: [
     .systemLibrary(
@@ -61,6 +69,25 @@ let package = Package(
       dependencies: ["PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage"],
       swiftSettings: swiftSettings
     ),
+    // The SVG charts: plain text drawn from the query API, no dependency of their own.
+    .target(
+      name: "PolicyLedgerCharts",
+      dependencies: ["PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog"],
+      swiftSettings: swiftSettings
+    ),
+    // The read-only web view; the only module that knows an HTTP server.
+    .target(
+      name: "PolicyLedgerWeb",
+      dependencies: [
+        "PolicyLedgerCharts", "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Plot", package: "Plot"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .target(
       name: "PolicyLedgerProofs",
       dependencies: [
@@ -73,6 +100,7 @@ let package = Package(
       name: "PolicyLedgerCLI",
       dependencies: [
         "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage", "PolicyLedgerProofs",
+        "PolicyLedgerCharts", "PolicyLedgerWeb",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -103,6 +131,11 @@ let package = Package(
         "PolicyLedgerQuery", "PolicyLedgerTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "PolicyLedgerChartsTests",
+      dependencies: ["PolicyLedgerCharts", "PolicyLedgerQuery", "PolicyLedgerTestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

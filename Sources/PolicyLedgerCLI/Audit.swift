@@ -40,7 +40,7 @@ extension PolicyLedger {
       for entry in trail {
         let e = entry.event
         let (status, by) = Render.amendment(entry.status)
-        table.append([Cell(e.sequence.description), Cell(e.effective.description), Cell(e.recordedAt.tableText, raw: e.recordedAt.description),
+        table.append([Cell(e.sequence.description), Cell.date(e.effective), Cell(e.recordedAt.tableText, raw: e.recordedAt.description),
                       Cell(e.actor), Cell(e.type), Cell(status)])
         json.append(.fields([
           "seq": .integer(e.sequence.rawValue), "effective": .string(e.effective.description), "recorded": .string(e.recordedAt.description),

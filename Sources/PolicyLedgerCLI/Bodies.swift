@@ -25,9 +25,9 @@ extension PolicyLedger {
       var json: [JSON] = []
       func walk(_ node: BodyNode, depth: Int) {
         let b = node.body
-        let former = b.formerNames.map { "\($0.name.ja) (until \($0.until))" }.joined(separator: "; ")
+        let former = b.formerNames.map { "\($0.name.ja) (until \(Display.text($0.until)))" }.joined(separator: "; ")
         table.append([Cell(String(repeating: "  ", count: depth) + b.name.ja, raw: b.name.ja), Cell(b.id), Cell(b.kind.japanese, raw: b.kind.rawValue),
-                      Cell(b.established.description), Cell(String(b.members.count)), Cell(former)])
+                      Cell.date(b.established), Cell(String(b.members.count)), Cell(former)])
         json.append(Render.body(b, depth: depth))
         for child in node.children { walk(child, depth: depth + 1) }
       }

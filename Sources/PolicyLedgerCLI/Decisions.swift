@@ -38,11 +38,11 @@ extension PolicyLedger {
       let decisions = try ledger.state(asOf: try time.day(), knownAt: try time.knowledge()).decisions
         .filter { (from == nil && to == nil) || inRange($0.taken) || inRange($0.planned) || $0.schedule.contains { inRange($0.planned) } }
         .sorted { (($0.taken ?? $0.planned)?.firstDay.daysSinceEpoch ?? 0, $0.id) < (($1.taken ?? $1.planned)?.firstDay.daysSinceEpoch ?? 0, $1.id) }
-      var table = TextTable(["kind", "title", "planned", "earlier planned", "taken", "body", "id"])
+      var table = TextTable(["id", "kind", "title", "planned", "earlier planned", "taken", "body"])
       for d in decisions {
-        table.append([Cell(d.kind.japanese, raw: d.kind.rawValue), Cell(d.title), Cell.optional(d.planned?.description),
-                      Cell(d.schedule.dropLast().map(\.planned.description).joined(separator: ", ")),
-                      Cell.optional(d.taken?.description), Cell(d.body), Cell(d.id)])
+        table.append([Cell(d.id), Cell(d.kind.japanese, raw: d.kind.rawValue), Cell(d.title), Cell.date(d.planned),
+                      Cell(d.schedule.dropLast().map { Display.text($0.planned) }.joined(separator: ", ")),
+                      Cell.date(d.taken), Cell(d.body)])
       }
       var caption = try time.caption() + ": \(Render.count(decisions.count, "decision"))"
       if let from { caption += " from \(from)" }

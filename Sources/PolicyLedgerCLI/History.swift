@@ -25,8 +25,10 @@ extension PolicyLedger {
       try History.write(ledger, indicator: try indicator.value("<indicator>").rawValue, time: time, format: output.format)
     }
 
+    /// CSV also carries the unit, the value in force and the event that amended the value.
     static let columns: [TextTable.Column] = [.init("seq", alignRight: true), .init("effective"), .init("period"), .init("value", alignRight: true),
-                                              .init("status"), .init("actor"), .init("recorded (UTC)"), .init("source")]
+                                              .init("unit", csvOnly: true), .init("status"), .init("value in force", csvOnly: true),
+                                              .init("amended by", csvOnly: true), .init("actor"), .init("recorded (UTC)"), .init("source")]
 
     /// Writes the history as it reads it: JSON and CSV row by row (memory flat in the length of
     /// the series), the table once every row's width is known.
@@ -53,8 +55,8 @@ extension PolicyLedger {
       }
       var caption = ["\(s.name.ja) (\(s.id)), unit \(s.unit.rawValue): \(count) recorded value\(count == 1 ? "" : "s")."]
       var facts: [String] = []
-      if let b = s.baseline { facts.append("baseline \(b.value.grouped)" + (b.period.map { " (\($0))" } ?? "")) }
-      if let t = s.target?.absoluteTarget(baseline: s.baseline?.value) { facts.append("target \(t.grouped)" + (s.targetPeriod.map { " for \($0)" } ?? "")) }
+      if let b = s.baseline { facts.append("baseline \(b.value.grouped)" + (b.period.map { " (\(Display.text($0)))" } ?? "")) }
+      if let t = s.target?.absoluteTarget(baseline: s.baseline?.value) { facts.append("target \(t.grouped)" + (s.targetPeriod.map { " for \(Display.text($0))" } ?? "")) }
       if !facts.isEmpty { caption.append(facts.joined(separator: "; ") + ".") }
       if case .latest = try time.knowledge() {} else { caption.append(try time.caption() + ".") }
       rows.finish(caption: caption)
@@ -75,8 +77,9 @@ extension PolicyLedger {
         if let effective = e.currentEffective, effective != e.event.effective { changes.append("effective \(effective)") }
         status += changes.isEmpty ? " → unchanged" : " → " + changes.joined(separator: ", ")
       }
-      let cells = [Cell(e.event.sequence.description), Cell(e.event.effective.description), Cell.optional(e.observed.period?.description),
-                   Render.quantity(e.observed.value, e.observed.unit), Cell(status), Cell(e.event.actor),
+      let cells = [Cell(e.event.sequence.description), Cell.date(e.event.effective), Cell.period(e.observed.period),
+                   Render.quantity(e.observed.value, e.observed.unit), Cell(e.observed.unit.rawValue), Cell(status),
+                   Cell(e.current?.value.description ?? ""), Cell(by?.description ?? ""), Cell(e.event.actor),
                    Cell(e.event.recordedAt.tableText, raw: e.event.recordedAt.description), Cell.optional(e.event.source)]
       return (cells, {
         .fields([

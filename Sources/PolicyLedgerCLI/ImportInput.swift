@@ -1,3 +1,7 @@
+#if canImport(CDispatch)
+// Linux: with SwiftNIO in the build, `struct stat` is owned by libdispatch's C module.
+import CDispatch
+#endif
 import Foundation
 import PolicyLedgerQuery
 

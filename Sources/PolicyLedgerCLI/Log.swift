@@ -7,7 +7,11 @@ extension PolicyLedger {
   /// `log`: the event log in order.
   struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "The event log in sequence order: seq, effective date, recorded-at (UTC), actor, type, short hash.")
+      abstract: "The event log in sequence order: seq, effective date, recorded-at (UTC), actor, type, short hash.",
+      discussion: """
+        Filters: --actor NAME (exactly), --type TYPE (indicator.observed, or indicator for every indicator.* type), \
+        --stream ID (body:csti, or csti for any kind), --recorded-from and --recorded-to (moments, inclusive).
+        """)
 
     @Option(help: ArgumentHelp("The first sequence number to show.", valueName: "n"))
     var from: UInt64 = 1
@@ -17,6 +21,7 @@ extension PolicyLedger {
       name: .customLong("known-at"),
       help: ArgumentHelp("Show only what had been recorded at this moment (transaction time), or through seq:N.", valueName: "moment"))
     var knownAt: Checked<KnowledgeArgument>?
+    @OptionGroup var filter: LogFilter
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions
 
@@ -39,18 +44,25 @@ extension PolicyLedger {
       case .through(let s): through = s
       }
       if through != SequenceNumber(0) {
+        let filter = try self.filter.predicate()
         try ledger.log.forEachEvent(from: SequenceNumber(from), through: through) { e in
-          rows.append([Cell(e.sequence.description), Cell(e.effective.description), Cell(e.recordedAt.tableText, raw: e.recordedAt.description),
+          guard filter(e) else { return true }
+          rows.append([Cell(e.sequence.description), Cell.date(e.effective), Cell(e.recordedAt.tableText, raw: e.recordedAt.description),
                        Cell(e.actor), Cell(e.type), Cell(String(e.hash.description.prefix(12)), raw: e.hash.description)],
-                      json: .fields(["seq": .integer(e.sequence.rawValue), "effective": .string(e.effective.description), "recorded": .string(e.recordedAt.description),
-                                     "actor": .string(e.actor), "type": .string(e.type), "hash": .string(e.hash.description),
-                                     "streams": .strings(e.streams.map(\.rawValue)), "source": .optional(e.source)]))
+                      json: Log.json(e))
           shown += 1
           return limit.map { shown < $0 } ?? true
         }
       }
       let head = try ledger.log.head()
-      rows.finish(caption: ["\(Render.count(shown, "event")) shown of \(head?.sequence.rawValue ?? 0) in \(ledger.log.path)."])
+      rows.finish(caption: ["\(Render.count(shown, "event")) shown of \(head?.sequence.rawValue ?? 0) in \(ledger.log.path)" + (filter.isEmpty ? "." : " (filtered).")])
+    }
+
+    /// One event as `log --format json` prints it (the web API's `/api/log` too).
+    static func json(_ e: RecordedEvent) -> JSON {
+      .fields(["seq": .integer(e.sequence.rawValue), "effective": .string(e.effective.description), "recorded": .string(e.recordedAt.description),
+               "actor": .string(e.actor), "type": .string(e.type), "hash": .string(e.hash.description),
+               "streams": .strings(e.streams.map(\.rawValue)), "source": .optional(e.source)])
     }
   }
 }

@@ -35,10 +35,12 @@ extension PolicyLedger {
         throw Failure(.noInput, "there is no body \"\(id)\"; the ledger knows " + (known.isEmpty ? "no bodies" : known.joined(separator: ", ")))
       }
       let members = body.orderedMembers
-      var table = TextTable([.init("#", alignRight: true), .init("name"), .init("role"), .init("person"), .init("since"), .init("affiliations")])
+      // The role as the table shows it (会長), and in CSV its code too (chair) in its own column.
+      var table = TextTable([.init("#", alignRight: true), .init("person"), .init("name"), .init("role"), .init("role code", csvOnly: true),
+                             .init("since"), .init("affiliations")])
       for (i, m) in members.enumerated() {
-        table.append([Cell(String(i + 1)), Cell(m.name.ja), Cell(m.role.japanese, raw: m.role.rawValue), Cell(m.person),
-                      Cell(m.since.description), Cell(m.affiliations.joined(separator: "、"), raw: m.affiliations.joined(separator: "; "))])
+        table.append([Cell(String(i + 1)), Cell(m.person), Cell(m.name.ja), Cell(m.role.japanese), Cell(m.role.rawValue),
+                      Cell.date(m.since), Cell(m.affiliations.joined(separator: "、"), raw: m.affiliations.joined(separator: "; "))])
       }
       let caption = "\(body.name.ja) (\(body.id)): \(Render.count(members.count, "member")). " + (try time.caption()) + "."
       return Report(caption: [caption], table: table, json: .array(members.map { Render.member($0, body: body.id) }))

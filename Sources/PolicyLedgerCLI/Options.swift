@@ -114,6 +114,27 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
 struct FormatOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Output format: table (aligned, for people), json or csv.", valueName: "format"))
   var format: OutputFormat = .table
+
+  @Option(help: ArgumentHelp(
+    "Dates in tables and CSV: iso (2020-03-26), wareki (令和2年3月26日, 令和2年度) or japanese (2020年6月上旬). Default: $POLICY_LEDGER_DATES, else iso. JSON always keeps ISO.",
+    valueName: "style"))
+  var dates: DatesOption?
+
+  @Flag(help: "With --format csv: begin with a UTF-8 byte-order mark (lines end in CRLF) so that Japanese Excel opens the file as UTF-8.")
+  var excel = false
+
+  /// Sets how this run shows dates and CSV.
+  func validate() throws {
+    if let dates {
+      Display.dates = dates.style
+    } else if let text = ProcessInfo.processInfo.environment[DateStyle.environmentVariable], !text.isEmpty {
+      guard let style = DateStyle(rawValue: text) else {
+        throw ValidationError("\(DateStyle.environmentVariable)=\(text) is not a date style; use iso, wareki or japanese.")
+      }
+      Display.dates = style
+    }
+    Display.excel = excel
+  }
 }
 
 /// The two clocks of a question: `--as-of` (valid time) and `--known-at` (transaction time).
@@ -155,9 +176,9 @@ struct TimeOptions: ParsableArguments {
   /// A line for the top of a table: `As of 2020-04-01 (FY2020, counted from its first day)`.
   func caption() throws -> String {
     let date = try date()
-    var text = "As of \(date.firstDay)"
+    var text = "As of \(Display.text(.day(date.firstDay)))"
     if date.precision != .day || date.isApproximate {
-      text += " (\(date.japaneseDescription) = \(date), counted from its first day)"
+      text += " (\(Display.dates == .iso ? date.japaneseDescription : date.description) = \(Display.text(date)), counted from its first day)"
     } else if asOf == nil {
       text += " (today in Japan)"
     }

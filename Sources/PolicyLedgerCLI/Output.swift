@@ -103,7 +103,11 @@ struct TextTable {
   struct Column {
     var title: String
     var alignRight = false
-    init(_ title: String, alignRight: Bool = false) { self.title = title; self.alignRight = alignRight }
+    /// Written to CSV only (a code beside the word the table shows).
+    var csvOnly = false
+    init(_ title: String, alignRight: Bool = false, csvOnly: Bool = false) { self.title = title; self.alignRight = alignRight; self.csvOnly = csvOnly }
+    /// Never cut to fit the terminal: ids, numbers, dates.
+    var keepsWhole: Bool { ["#", "seq", "id", "person", "indicator", "entity", "mark"].contains(title) || alignRight }
   }
 
   var columns: [Column]
@@ -133,12 +137,19 @@ struct TextTable {
 
   /// The aligned table: a header, a rule of dashes, the rows; columns two spaces apart, every
   /// column but the last padded to its widest cell. `(none)` under the header when empty.
-  func rendered() -> String {
-    let body = rows.map { row in columns.indices.map { i in TextTable.sanitized(i < row.count ? row[i].text : "") } }
+  func rendered(width terminal: Int? = Display.terminalWidth) -> String {
+    let shown = self.columns.indices.filter { !self.columns[$0].csvOnly }
+    let columns: [Column] = shown.map { self.columns[$0] }
+    var body = rows.map { row in shown.map { i in TextTable.sanitized(i < row.count ? row[i].text : "") } }
     let header = columns.map(\.title)
     var widths = header.map(DisplayWidth.of)
     for row in body {
       for (i, text) in row.enumerated() { widths[i] = max(widths[i], DisplayWidth.of(text)) }
+    }
+    // On a terminal of known width, long names are cut with an ellipsis (never in files or pipes).
+    if let terminal, let fitted = DisplayWidth.fitted(widths, titles: header, keepsWhole: columns.map(\.keepsWhole), into: terminal) {
+      widths = fitted
+      body = body.map { row in row.enumerated().map { DisplayWidth.truncated($1, to: widths[$0]) } }
     }
     func line(_ cells: [String]) -> String {
       var out = ""
@@ -306,6 +317,7 @@ struct Report {
     case .json:
       Console.out(json.rendered())
     case .csv:
+      if Display.excel { Console.out("\u{FEFF}") }
       Console.out(table.csv())
     }
   }
@@ -324,7 +336,7 @@ struct RowStream {
     self.format = format
     self.columns = columns
     table = TextTable(columns)
-    if format == .csv { Console.out(CSV.row(columns.map(\.title))) }
+    if format == .csv { Console.out((Display.excel ? "\u{FEFF}" : "") + CSV.row(columns.map(\.title))) }
   }
 
   /// One row: its table cells and its JSON object.

@@ -47,7 +47,7 @@ struct PolicyLedger: ParsableCommand {
     subcommands: [
       Record.self, Import.self,
       State.self, Bodies.self, Members.self, Decisions.self, Indicators.self, Progress.self,
-      History.self, Diff.self, Audit.self,
+      History.self, Diff.self, Audit.self, Chart.self, Serve.self,
       Log.self, Verify.self, Digest.self, Rebuild.self, Check.self, Rows.self, Export.self, Backup.self,
       Keys.self, CheckpointCommand.self, Prove.self, AuditPack.self,
       Demo.self,

@@ -24,10 +24,11 @@ extension PolicyLedger {
 
     static func report(_ ledger: CouncilLedger, time: TimeOptions) throws -> Report {
       let rows = try ledger.progress(asOf: try time.day(), knownAt: try time.knowledge())
-      var table = TextTable([.init("mark"), .init("indicator"), .init("baseline", alignRight: true), .init("latest", alignRight: true),
-                             .init("target"), .init("change"), .init("achieved")])
+      var table = TextTable([.init("mark"), .init("id"), .init("indicator"), .init("unit", csvOnly: true), .init("baseline", alignRight: true),
+                             .init("latest", alignRight: true), .init("latest period"), .init("target"), .init("change"), .init("achieved")])
       for r in rows {
-        table.append([Cell.optional(r.group), Cell(r.name.ja), Render.quantity(r.baseline?.value, r.unit), Render.quantity(r.latest?.value, r.unit),
+        table.append([Cell.optional(r.group), Cell(r.indicator), Cell(r.name.ja), Cell(r.unit.rawValue), Render.quantity(r.baseline?.value, r.unit),
+                      Render.quantity(r.latest?.value, r.unit), Cell.period(r.latest?.period),
                       Render.targetCell(r.target, rule: r.targetRule, unit: r.unit), Cell.optional(r.change), Render.achievedMark(r.achieved)])
       }
       let reached = rows.filter { $0.achieved == true }.count

@@ -1,4 +1,8 @@
 import ArgumentParser
+#if canImport(CDispatch)
+// Linux: with SwiftNIO in the build, `struct stat` is owned by libdispatch's C module.
+import CDispatch
+#endif
 import Foundation
 import PolicyLedgerEventLog
 import PolicyLedgerProofs

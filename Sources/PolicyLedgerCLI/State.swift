@@ -18,20 +18,20 @@ extension PolicyLedger {
       let state = try ledger.state(asOf: try time.day(), knownAt: try time.knowledge())
       var table = TextTable(["kind", "id", "name", "detail"])
       for b in state.bodies {
-        var detail = "\(b.kind.japanese), since \(b.established), \(Render.count(b.members.count, "member"))"
-        if let d = b.dissolved { detail += ", dissolved \(d)" }
+        var detail = "\(b.kind.japanese), since \(Display.text(b.established)), \(Render.count(b.members.count, "member"))"
+        if let d = b.dissolved { detail += ", dissolved \(Display.text(d))" }
         table.append(["body", Cell(b.id), Cell(b.name.ja), Cell(detail)])
       }
       for p in state.people {
         table.append(["person", Cell(p.id), Cell(p.name.ja), Cell(p.memberships.keys.sorted().map { "\($0): \(p.memberships[$0]!.japanese)" }.joined(separator: ", "))])
       }
       for d in state.decisions {
-        let when = d.taken.map { "taken \($0)" } ?? d.planned.map { "planned \($0)" } ?? ""
+        let when = d.taken.map { "taken \(Display.text($0))" } ?? d.planned.map { "planned \(Display.text($0))" } ?? ""
         table.append(["decision", Cell(d.id), Cell(d.title), Cell("\(d.kind.japanese), \(when)")])
       }
       for i in state.indicators {
-        var detail = i.latest.map { "latest \($0.value.grouped)\(i.unit.rawValue)" + ($0.period.map { " (\($0))" } ?? "") } ?? "no value yet"
-        if let r = i.retired { detail += ", retired \(r)" }
+        var detail = i.latest.map { "latest \($0.value.grouped)\(i.unit.rawValue)" + ($0.period.map { " (\(Display.text($0)))" } ?? "") } ?? "no value yet"
+        if let r = i.retired { detail += ", retired \(Display.text(r))" }
         table.append(["indicator", Cell(i.id), Cell(i.name.ja), Cell(detail)])
       }
       let counts = "\(Render.count(state.bodies.count, "body", "bodies")), \(Render.count(state.people.count, "person", "people")), \(Render.count(state.decisions.count, "decision")), \(Render.count(state.indicators.count, "indicator"))"

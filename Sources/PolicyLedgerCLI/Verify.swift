@@ -53,12 +53,7 @@ extension PolicyLedger {
         caption.append("Checked \(Render.count(Int(report.eventsChecked), "event")) before the first failure.")
       }
       caption += proofs.caption
-      let json = JSON.merged(JSON.fields([
-        "valid": .bool(report.isValid), "eventsChecked": .integer(report.eventsChecked), "head": .optional(report.head?.description),
-        "digest": digest.map { .string($0.description) },
-        "failure": report.failure.map { .object(["sequence": .integer($0.sequence.rawValue), "reason": .string($0.reason)]) } ?? .null,
-      ]), proofs.json)
-      Report(caption: caption, table: table, json: json).emit(format)
+      Report(caption: caption, table: table, json: json(report, digest: digest, proofs: proofs)).emit(format)
       if let failure = report.failure {
         Console.error("verification failed at event \(failure.sequence): \(failure.reason)")
         throw ExitCode(Failure.Status.problemFound.rawValue)
@@ -67,6 +62,15 @@ extension PolicyLedger {
         Console.error("verification failed: " + proofs.problems.joined(separator: "; "))
         throw ExitCode(Failure.Status.problemFound.rawValue)
       }
+    }
+
+    /// The report as `verify --format json` prints it (the web API's `/api/integrity` too).
+    static func json(_ report: VerificationReport, digest: LedgerDigest?, proofs: ProofVerification = ProofVerification()) -> JSON {
+      JSON.merged(JSON.fields([
+        "valid": .bool(report.isValid), "eventsChecked": .integer(report.eventsChecked), "head": .optional(report.head?.description),
+        "digest": digest.map { .string($0.description) },
+        "failure": report.failure.map { .object(["sequence": .integer($0.sequence.rawValue), "reason": .string($0.reason)]) } ?? .null,
+      ]), proofs.json)
     }
   }
 

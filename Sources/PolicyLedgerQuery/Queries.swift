@@ -290,33 +290,45 @@ extension CouncilLedger {
     compare("body", a.bodies, b.bodies, id: \.id) { o, n in
       var d: [String] = []
       if o.name != n.name { d.append("name: \(o.name.ja) → \(n.name.ja)") }
-      if o.dissolved != n.dissolved { d.append("dissolved: \(n.dissolved?.description ?? "no")") }
+      if o.dissolved != n.dissolved { d.append("dissolved: \(o.dissolved?.description ?? "no") → \(n.dissolved?.description ?? "no")") }
+      if o.parent != n.parent { d.append("parent: \(o.parent ?? "—") → \(n.parent ?? "—")") }
       for p in Set(n.members.keys).subtracting(o.members.keys).sorted() { d.append("member joined: \(n.members[p]!.name.ja) (\(n.members[p]!.role.japanese))") }
       for p in Set(o.members.keys).subtracting(n.members.keys).sorted() { d.append("member left: \(o.members[p]!.name.ja)") }
       for p in Set(o.members.keys).intersection(n.members.keys).sorted() {
         let (x, y) = (o.members[p]!, n.members[p]!)
         if x.role != y.role { d.append("role of \(y.name.ja): \(x.role.japanese) → \(y.role.japanese)") }
-        if x.affiliations != y.affiliations { d.append("affiliations of \(y.name.ja): \(y.affiliations.joined(separator: "、"))") }
+        if x.affiliations != y.affiliations {
+          d.append("affiliations of \(y.name.ja): \(x.affiliations.isEmpty ? "—" : x.affiliations.joined(separator: "、")) → \(y.affiliations.isEmpty ? "—" : y.affiliations.joined(separator: "、"))")
+        }
       }
       return d.isEmpty && o == n ? [] : (d.isEmpty && o != n ? ["details changed"] : d)
     }
     compare("person", a.people, b.people, id: \.id) { o, n in
-      o == n ? [] : n.memberships.keys.sorted().filter { o.memberships[$0] != n.memberships[$0] }.map { "\($0): \(n.memberships[$0]!.rawValue)" }
+      o == n ? [] : (o.name != n.name ? ["name: \(o.name.ja) → \(n.name.ja)"] : [])
+        + n.memberships.keys.sorted().filter { o.memberships[$0] != n.memberships[$0] }.map { "\($0): \(o.memberships[$0]?.rawValue ?? "—") → \(n.memberships[$0]!.rawValue)" }
         + o.memberships.keys.sorted().filter { n.memberships[$0] == nil }.map { "left \($0)" }
     }
     compare("decision", a.decisions, b.decisions, id: \.id) { o, n in
       var d: [String] = []
+      if o.title != n.title { d.append("title: \(o.title) → \(n.title)") }
       if o.planned != n.planned { d.append("planned: \(o.planned?.description ?? "—") → \(n.planned?.description ?? "—")") }
-      if o.taken != n.taken { d.append("taken: \(n.taken?.description ?? "no")") }
+      if o.taken != n.taken { d.append("taken: \(o.taken?.description ?? "no") → \(n.taken?.description ?? "no")") }
       return d.isEmpty && o != n ? ["details changed"] : d
     }
     compare("indicator", a.indicators, b.indicators, id: \.id) { o, n in
       var d: [String] = []
-      if o.latest != n.latest, let obs = n.latest {
-        d.append("latest \(obs.value)\(obs.unit.rawValue)" + (obs.period.map { " for \($0)" } ?? ""))
+      func text(_ obs: ObservationRecord?) -> String {
+        guard let obs else { return "—" }
+        return "\(obs.value)\(obs.unit.rawValue)" + (obs.period.map { " for \($0)" } ?? "")
       }
-      if o.target != n.target { d.append("target revised") }
-      if o.retired != n.retired { d.append("retired") }
+      if o.latest != n.latest { d.append("latest: \(text(o.latest)) → \(text(n.latest))") }
+      if o.name != n.name { d.append("name: \(o.name.ja) → \(n.name.ja)") }
+      if o.target != n.target {
+        let (x, y) = (o.target?.absoluteTarget(baseline: o.baseline?.value), n.target?.absoluteTarget(baseline: n.baseline?.value))
+        d.append("target: \(x?.description ?? "—")\(o.unit.rawValue) → \(y?.description ?? "—")\(n.unit.rawValue)")
+      }
+      if o.baseline != n.baseline { d.append("baseline: \(o.baseline?.value.description ?? "—") → \(n.baseline?.value.description ?? "—")") }
+      if o.retired != n.retired { d.append("retired: \(o.retired?.description ?? "no") → \(n.retired?.description ?? "no")") }
       return d.isEmpty && o != n ? ["details changed"] : d
     }
     return out

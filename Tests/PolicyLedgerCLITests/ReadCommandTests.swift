@@ -29,7 +29,7 @@ struct ReadCommandTests {
 
     let csv = try seed.run(["members", "basic-plan-panel", "--as-of", "2020-03-26", "--format", "csv"])
     #expect(csv.lines.count == 20)
-    #expect(csv.lines.first == "#,name,role,person,since,affiliations\r")
+    #expect(csv.lines.first == "#,person,name,role,role code,since,affiliations\r")
 
     // Before the panel was set up it did not exist: a clear error, not an empty list.
     let before = try seed.run(["members", "basic-plan-panel", "--as-of", "2019-03-31"])
@@ -97,7 +97,7 @@ struct ReadCommandTests {
       #expect(youngRow.contains(piece), "\(youngRow)")
     }
     #expect(tableRows(table.stdout).first { $0.contains("大学の特許権実施許諾件数") }?.hasSuffix("✓") == true)
-    #expect(tableHeader(table.stdout)?.hasPrefix("mark  indicator") == true)
+    #expect(tableHeader(table.stdout)?.hasPrefix("mark  id") == true)
   }
 
   @Test("state, indicators, decisions, history, diff, audit and log")

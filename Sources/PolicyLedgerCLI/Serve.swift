@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import PolicyLedgerDomain
+import PolicyLedgerEventLog
+import PolicyLedgerQuery
+import PolicyLedgerWeb
+
+extension PolicyLedger {
+  /// `serve`: the read-only web view.
+  struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Serve the ledger read-only over HTTP: the body tree, rosters, progress, indicator charts, the event log, integrity, and a JSON API.",
+      discussion: """
+        Pages: / (bodies), /bodies/ID (roster), /progress, /indicators, /indicators/ID (chart and history), \
+        /log (paged; actor, type, stream filters), /integrity (verify result and digest). Every page takes asOf \
+        (any date form, 和暦 included) and knownAt (a moment or seq:N) in its query string, so a link reproduces the view.
+        JSON API, in the shapes of --format json: /api/bodies, /api/bodies/ID/members, /api/progress, /api/indicators, \
+        /api/indicators/ID/history, /api/log, /api/integrity; the chart as SVG at /indicators/ID/chart.svg.
+        Read-only: GET and HEAD only (405 for anything else); the ledger is opened read-only, so record and import can \
+        run in another process meanwhile. Bound to 127.0.0.1 unless --bind says otherwise. Stop with Ctrl-C.
+        """)
+
+    @Option(help: ArgumentHelp("The port to listen on; 0 picks a free one.", valueName: "port"))
+    var port: Int = 8080
+    @Option(help: ArgumentHelp("The address to listen on. Default: 127.0.0.1 (this machine only).", valueName: "address"))
+    var bind: String = "127.0.0.1"
+    @OptionGroup var ledger: LedgerOptions
+
+    func validate() throws {
+      if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535.") }
+      if bind.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--bind needs an address, such as 127.0.0.1.") }
+    }
+
+    func run() throws {
+      let ledger = try ledger.openForReading()
+      let server = LedgerWebServer(ledger: ledger, api: CommandLineJSON(ledger: ledger), host: bind, port: port,
+                                   today: { TimeOptions.todayInJapan() })
+      let done = DispatchSemaphore(value: 0)
+      let failure = FailureBox()
+      let bind = self.bind
+      Task {
+        do {
+          try await server.run { port in
+            // One line, flushed at once: scripts and tests wait for it to learn the port.
+            FileHandle.standardOutput.write(Data("Serving \(ledger.log.path) read-only at http://\(bind.contains(":") ? "[\(bind)]" : bind):\(port)/ (Ctrl-C to stop)\n".utf8))
+          }
+        } catch {
+          failure.error = error
+        }
+        done.signal()
+      }
+      done.wait()
+      if let error = failure.error {
+        throw Failure(.ioError, "cannot serve on \(bind):\(port): \(Failure.reason(error))")
+      }
+    }
+  }
+}
+
+/// Carries an error out of the server's task.
+private final class FailureBox: @unchecked Sendable {
+  var error: (any Error)?
+}
+
+/// The web API's JSON: the read commands' own renderings, so that `/api/…` and `--format json`
+/// have the same shapes.
+struct CommandLineJSON: LedgerJSONSource {
+  let ledger: CouncilLedger
+
+  func json(_ route: APIRoute, id: String?, query: ViewQuery) throws -> String {
+    var arguments: [String] = []
+    if let asOf = query.asOfText { arguments += ["--as-of", asOf] }
+    if let knownAt = query.knownAtText { arguments += ["--known-at", knownAt] }
+    let time: TimeOptions
+    do { time = try TimeOptions.parse(arguments) } catch { throw ViewQueryError(TimeOptions.message(for: error)) }
+    do {
+      switch route {
+      case .bodies: return try PolicyLedger.Bodies.report(ledger, time: time).json.rendered()
+      case .members: return try PolicyLedger.Members.report(ledger, body: id ?? "", time: time).json.rendered()
+      case .progress: return try PolicyLedger.Progress.report(ledger, time: time).json.rendered()
+      case .indicators: return JSON.array(try ledger.indicators(asOf: try time.day(), knownAt: try time.knowledge()).map(Render.indicator)).rendered()
+      case .history:
+        let id = id ?? ""
+        guard let defined = try ledger.entity(.indicator(id), asOf: nil, knownAt: try time.knowledge())?.indicator else {
+          throw WebNotFound("there is no indicator \"\(id)\"")
+        }
+        let asOf = try time.asOf?.value("--as-of").firstDay
+        var rows: [JSON] = []
+        try ledger.indicatorHistory(id, knownAt: try time.knowledge()) { e in
+          if let asOf, e.event.effective.firstDay > asOf { return }
+          rows.append(PolicyLedger.History.row(e, indicator: id, name: defined.name.ja).1())
+        }
+        return JSON.array(rows).rendered()
+      case .log:
+        var filterArguments: [String] = []
+        for key in ["actor", "type", "stream"] { if let v = query.extra[key], !v.isEmpty { filterArguments += ["--\(key)", v] } }
+        let filter: LogFilter
+        do { filter = try LogFilter.parse(filterArguments) } catch { throw ViewQueryError(LogFilter.message(for: error)) }
+        let predicate = try filter.predicate()
+        let from = UInt64(query.extra["from"] ?? "1") ?? 1
+        let limit = min(1000, max(1, Int(query.extra["limit"] ?? "100") ?? 100))
+        let through: SequenceNumber?
+        switch try time.knowledge() {
+        case .latest: through = nil
+        case .moment(let t): through = try ledger.log.sequence(knownAt: t) ?? SequenceNumber(0)
+        case .through(let s): through = s
+        }
+        var rows: [JSON] = []
+        if through != SequenceNumber(0) {
+          try ledger.log.forEachEvent(from: SequenceNumber(max(1, from)), through: through) { e in
+            guard predicate(e) else { return true }
+            rows.append(PolicyLedger.Log.json(e))
+            return rows.count < limit
+          }
+        }
+        return JSON.array(rows).rendered()
+      case .integrity:
+        let report = try ledger.log.verify()
+        let proofs = try ProofVerification.check(ledger.log, report: report, inputs: try ProofVerification.Inputs(checkpoint: nil, keys: [], quorum: 1))
+        return PolicyLedger.Verify.json(report, digest: nil, proofs: proofs).rendered()
+      }
+    } catch let failure as Failure where failure.status == .noInput {
+      throw WebNotFound(failure.message)
+    } catch let error as ValidationError {
+      throw ViewQueryError(error.message)
+    }
+  }
+}

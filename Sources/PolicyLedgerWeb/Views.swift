@@ -1,0 +1,184 @@
+import Plot
+import PolicyLedgerCharts
+import PolicyLedgerDomain
+import PolicyLedgerEventLog
+import PolicyLedgerQuery
+
+/// The pages of the web view, each read through the public query API in read transactions.
+struct Views: Sendable {
+  let ledger: CouncilLedger
+  /// Today's date where the council sits, for a page without `asOf`.
+  let today: @Sendable () -> CalendarDay
+
+  static let logPageSize = 50
+
+  func caption(_ q: ViewQuery) -> Node<HTML.BodyContext> {
+    var text = "時点: " + DateStyle.wareki.text(.day(q.day(today: today())))
+    if let asOf = q.asOf, asOf.precision != .day || asOf.isApproximate { text += "（\(DateStyle.wareki.text(asOf))の初日）" }
+    if q.asOf == nil { text += "（本日）" }
+    switch q.knownAt {
+    case .latest: text += "・最新の記録"
+    case .moment(let t): text += "・\(t) 時点で記録されていた内容"
+    case .through(let s): text += "・事象 \(s.rawValue) までの記録"
+    }
+    return .p(.class("muted"), .t(text))
+  }
+
+  /// `/`: the body tree as of a date.
+  func bodies(_ q: ViewQuery) throws -> Page {
+    let tree = try ledger.bodyTree(asOf: q.day(today: today()), knownAt: q.knownAt)
+    var rows: [[Node<HTML.BodyContext>]] = []
+    func walk(_ node: BodyNode, depth: Int) {
+      let b = node.body
+      rows.append([
+        .t(b.id),
+        .a(.href(HTMLText.escaped(q.link("/bodies/" + ViewQuery.encoded(b.id)))), .t(String(repeating: "　", count: depth) + b.name.ja)),
+        .t(b.kind.japanese), .t(DateStyle.wareki.text(b.established)), .t(String(b.members.count)),
+        .t(b.formerNames.map { "\($0.name.ja)（\(DateStyle.wareki.text($0.until))まで）" }.joined(separator: "、")),
+      ])
+      for child in node.children { walk(child, depth: depth + 1) }
+    }
+    for root in tree { walk(root, depth: 0) }
+    return Page(title: "会議体", path: "/", query: q, content: .div(caption(q), table(["id", "会議体", "種別", "設置", "委員数", "旧名称"], rows)))
+  }
+
+  /// `/bodies/ID`: a body's roster as of a date.
+  func roster(_ id: String, _ q: ViewQuery) throws -> Page {
+    let day = q.day(today: today())
+    guard let body = try ledger.body(id, asOf: day, knownAt: q.knownAt) else {
+      throw WebNotFound("no body \"\(id)\" on \(day)")
+    }
+    let rows: [[Node<HTML.BodyContext>]] = body.orderedMembers.enumerated().map { i, m in
+      [.t(String(i + 1)), .t(m.person), .t(m.name.ja), .t(m.role.japanese), .t(DateStyle.wareki.text(m.since)), .t(m.affiliations.joined(separator: "、"))]
+    }
+    let timeline = try MembershipTimeline(ledger: ledger, body: id, end: day, knownAt: q.knownAt)
+    return Page(title: body.name.ja, path: "/bodies/" + ViewQuery.encoded(id), query: q,
+                content: .div(caption(q), .p(.t("\(body.kind.japanese)・委員 \(rows.count) 名")),
+                              table(["#", "id", "氏名", "役職", "就任", "所属"], rows),
+                              .h2(.t("委員構成の推移")), .div(.class("chart"), .raw(timeline.svg()))))
+  }
+
+  /// `/progress`: the slide's table, with ✓/✗ and the change in the slide's own words.
+  func progress(_ q: ViewQuery) throws -> Page {
+    let rows = try ledger.progress(asOf: q.day(today: today()), knownAt: q.knownAt)
+    let cells: [[Node<HTML.BodyContext>]] = rows.map { r in
+      [.t(r.group ?? ""), .a(.href(HTMLText.escaped(q.link("/indicators/" + ViewQuery.encoded(r.indicator)))), .t(r.name.ja)),
+       .t(r.baseline.map { $0.value.grouped + r.unit.rawValue } ?? "—"),
+       .t(r.latest.map { $0.value.grouped + r.unit.rawValue } ?? "—"),
+       .t(r.latest?.period.map { DateStyle.wareki.text($0) } ?? "—"),
+       .t((r.target.map { $0.grouped + r.unit.rawValue } ?? "—") + (r.targetRule?.statedAs.map { "（\($0)）" } ?? "")),
+       .t(r.change ?? "—"),
+       r.achieved == true ? .span(.class("ok"), .t("✓")) : r.achieved == false ? .span(.class("bad"), .t("✗")) : .t("—")]
+    }
+    return Page(title: "目標値・主要指標の進捗状況", path: "/progress", query: q,
+                content: .div(caption(q), table(["", "指標", "基準値", "最新値", "最新値の期間", "目標値", "変化", "達成"], cells)))
+  }
+
+  /// `/indicators`: every indicator, linking to its page.
+  func indicators(_ q: ViewQuery) throws -> Page {
+    let list = try ledger.indicators(asOf: q.day(today: today()), knownAt: q.knownAt)
+    let rows: [[Node<HTML.BodyContext>]] = list.map { i in
+      [.t(i.group ?? ""), .t(i.id), .a(.href(HTMLText.escaped(q.link("/indicators/" + ViewQuery.encoded(i.id)))), .t(i.name.ja)), .t(i.unit.rawValue)]
+    }
+    return Page(title: "指標", path: "/indicators", query: q, content: .div(caption(q), table(["", "id", "指標", "単位"], rows)))
+  }
+
+  /// `/indicators/ID`: the chart, and the history with both clocks and corrections.
+  func indicator(_ id: String, _ q: ViewQuery) throws -> Page {
+    let chart: IndicatorChart
+    do {
+      chart = try IndicatorChart(ledger: ledger, indicator: id, asOf: q.asOf?.firstDay, knownAt: q.knownAt)
+    } catch ProjectionError.noSuchEntity {
+      throw WebNotFound("no indicator \"\(id)\"")
+    }
+    let asOf = q.asOf?.firstDay
+    var rows: [[Node<HTML.BodyContext>]] = []
+    try ledger.indicatorHistory(id, knownAt: q.knownAt) { e in
+      if let asOf, e.event.effective.firstDay > asOf { return }
+      let status: Node<HTML.BodyContext>
+      switch e.status {
+      case .inForce: status = .t("有効")
+      case .superseded(let by): status = .t("後続の値あり（事象 \(by)）")
+      case .corrected(let by): status = .t("訂正（事象 \(by)）→ \(e.current.map { $0.value.grouped } ?? "—")" + (e.reason.map { "：\($0)" } ?? ""))
+      case .retracted(let by): status = .span(.class("struck"), .t("取消（事象 \(by)）" + (e.reason.map { "：\($0)" } ?? "")))
+      }
+      rows.append([.t(String(e.event.sequence.rawValue)), .t(DateStyle.wareki.text(e.event.effective)),
+                   .t(e.observed.period.map { DateStyle.wareki.text($0) } ?? "—"), .t(e.observed.value.grouped + e.observed.unit.rawValue),
+                   status, .t(e.event.actor), .t(e.event.recordedAt.description), .t(e.event.source ?? "")])
+    }
+    return Page(title: (chart.group.map { $0 + " " } ?? "") + chart.name.ja, path: "/indicators/" + ViewQuery.encoded(id), query: q,
+                content: .div(caption(q), .div(.class("chart"), .raw(chart.svg())),
+                              .h2(.t("履歴（有効日・記録日時・訂正）")),
+                              table(["事象", "有効日", "期間", "値", "状態", "記録者", "記録日時 (UTC)", "出典"], rows)))
+  }
+
+  /// `/log`: the event log, a page at a time, filterable by actor, type and stream.
+  func log(_ q: ViewQuery) throws -> Page {
+    let page = max(1, Int(q.extra["page"] ?? "1") ?? 1)
+    let (actor, type, stream) = (q.extra["actor"].flatMap { $0.isEmpty ? nil : $0 }, q.extra["type"].flatMap { $0.isEmpty ? nil : $0 },
+                                 q.extra["stream"].flatMap { $0.isEmpty ? nil : $0 })
+    let through: SequenceNumber?
+    switch q.knownAt {
+    case .latest: through = nil
+    case .moment(let t): through = try ledger.log.sequence(knownAt: t) ?? SequenceNumber(0)
+    case .through(let s): through = s
+    }
+    var rows: [[Node<HTML.BodyContext>]] = []
+    var matched = 0
+    let skip = (page - 1) * Views.logPageSize
+    var more = false
+    if through != SequenceNumber(0) {
+      try ledger.log.forEachEvent(from: SequenceNumber(1), through: through) { e in
+        if let actor, e.actor != actor { return true }
+        if let type, e.type != type && !e.type.hasPrefix(type + ".") { return true }
+        if let stream, !e.streams.contains(where: { $0.rawValue == stream || (!stream.contains(":") && $0.rawValue.hasSuffix(":" + stream)) }) { return true }
+        matched += 1
+        if matched <= skip { return true }
+        if rows.count == Views.logPageSize { more = true; return false }
+        rows.append([.t(String(e.sequence.rawValue)), .t(DateStyle.wareki.text(e.effective)), .t(e.recordedAt.description), .t(e.actor), .t(e.type),
+                     .t(e.streams.map(\.rawValue).joined(separator: " ")), .t(String(e.hash.description.prefix(12)))])
+        return true
+      }
+    }
+    let navigation: Node<HTML.BodyContext> = .p(
+      .if(page > 1, .a(.href(HTMLText.escaped(q.link("/log", extra: ["page": String(page - 1)]))), .t("← 前へ"))),
+      .t("　\(page) ページ　"),
+      .if(more, .a(.href(HTMLText.escaped(q.link("/log", extra: ["page": String(page + 1)]))), .t("次へ →")))
+    )
+    let filters: Node<HTML.BodyContext> = .form(
+      .action("/log"), .method(.get),
+      .if(q.asOfText != nil, .input(.type(.hidden), .name("asOf"), .value(HTMLText.escaped(q.asOfText ?? "")))),
+      .if(q.knownAtText != nil, .input(.type(.hidden), .name("knownAt"), .value(HTMLText.escaped(q.knownAtText ?? "")))),
+      .label(.t("記録者 "), .input(.name("actor"), .type(.text), .value(HTMLText.escaped(actor ?? "")))),
+      .label(.t(" 種別 "), .input(.name("type"), .type(.text), .value(HTMLText.escaped(type ?? "")))),
+      .label(.t(" ストリーム "), .input(.name("stream"), .type(.text), .value(HTMLText.escaped(stream ?? "")))),
+      .button(.type(.submit), .t("絞り込む"))
+    )
+    return Page(title: "事象ログ", path: "/log", query: q,
+                content: .div(caption(q), filters, navigation,
+                              table(["seq", "有効日", "記録日時 (UTC)", "記録者", "種別", "ストリーム", "ハッシュ"], rows), navigation))
+  }
+
+  /// `/integrity`: the hash chain verified now, and the digest to note.
+  func integrity(_ q: ViewQuery) throws -> Page {
+    let report = try ledger.log.verify()
+    let head = try ledger.log.head()
+    let verdict: Node<HTML.BodyContext> = report.isValid
+      ? .p(.class("ok"), .t("ハッシュ連鎖は完全です（\(report.eventsChecked) 事象を検証）。"))
+      : .p(.class("bad"), .t("ハッシュ連鎖に不整合: 事象 \(report.failure!.sequence) — \(report.failure!.reason)"))
+    return Page(title: "完全性", path: "/integrity", query: q,
+                content: .div(verdict,
+                              table(["項目", "値"], [
+                                [.t("検証した事象"), .t(String(report.eventsChecked))],
+                                [.t("ダイジェスト (SEQ:HEX)"), .t(head?.description ?? "—")],
+                                [.t("チェックポイント"), .t("（未対応）")],
+                              ]),
+                              .p(.class("muted"), .t("ダイジェストを控えておけば、後で policy-ledger verify --digest SEQ:HEX がそれまでの記録が書き換えられていないことを証明します。"))),
+                takesClocks: false)
+  }
+
+  /// A page for an error: a bad parameter (400) or an unknown entity (404).
+  func error(_ message: String, title: String, _ q: ViewQuery) -> Page {
+    Page(title: title, path: "/", query: q, content: .p(.class("error"), .t(message)))
+  }
+}
