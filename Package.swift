@@ -23,12 +23,14 @@ let package = Package(
     .library(name: "PolicyLedgerEventLog", targets: ["PolicyLedgerEventLog"]),
     .library(name: "PolicyLedgerDomain", targets: ["PolicyLedgerDomain"]),
     .library(name: "PolicyLedgerQuery", targets: ["PolicyLedgerQuery"]),
+    .library(name: "PolicyLedgerReplication", targets: ["PolicyLedgerReplication"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
+    .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
   ],
   targets: [
     .systemLibrary(
@@ -59,10 +61,21 @@ let package = Package(
       dependencies: ["PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage"],
       swiftSettings: swiftSettings
     ),
+    // Replication of the log into PostgreSQL (a replica: LMDB stays the only store). The only
+    // module that depends on postgres-nio; the core products do not.
+    .target(
+      name: "PolicyLedgerReplication",
+      dependencies: [
+        "PolicyLedgerQuery", "PolicyLedgerEventLog",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .executableTarget(
       name: "PolicyLedgerCLI",
       dependencies: [
         "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage",
+        "PolicyLedgerReplication",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -92,6 +105,14 @@ let package = Package(
       dependencies: [
         "PolicyLedgerQuery", "PolicyLedgerTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "PolicyLedgerReplicationTests",
+      dependencies: [
+        "PolicyLedgerReplication", "PolicyLedgerQuery", "PolicyLedgerEventLog", "PolicyLedgerStorage", "PolicyLedgerTestSupport",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
       ],
       swiftSettings: swiftSettings
     ),

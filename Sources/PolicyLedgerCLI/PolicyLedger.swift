@@ -49,6 +49,7 @@ struct PolicyLedger: ParsableCommand {
       State.self, Bodies.self, Members.self, Decisions.self, Indicators.self, Progress.self,
       History.self, Diff.self, Audit.self,
       Log.self, Verify.self, Digest.self, Rebuild.self, Check.self, Rows.self, Export.self, Backup.self,
+      Follow.self, Replicate.self,
       Demo.self,
     ])
 
