@@ -72,6 +72,48 @@ struct ReplicateCommandTests {
     #expect(process.terminationReason == .exit && process.terminationStatus == 0)
   }
 
+  @Test("kill -9 in the middle of a replication: PostgreSQL stops at a batch boundary, the next run finishes it, nothing lost or duplicated")
+  func killedMidway() throws {
+    let url = try #require(postgresURL)
+    let seed = try SeedLedger("replicate-kill")
+    let folder = TemporaryFolder("replicate-kill")
+    let input = folder.child("many.ndjson")
+    let lines = (1...2_000).map { #"{"type":"indicator.observed","effective":"2021","actor":"test","payload":{"indicator":"young-faculty","value":"\#(40_000 + $0)","unit":"人"}}"# }
+    try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: input))
+    // The seed first: its output names the ledger id.
+    let first = try seed.run(["replicate", "--to", url])
+    let id = try #require(first.stdout.split(separator: " ").dropFirst(5).first.map(String.init))
+    #expect(try seed.run(["import", input]).status == 0)
+    let head = 96 + 2_000
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: cliBinary)
+    process.arguments = ["replicate", "--to", url, "--batch", "10", "--ledger", seed.path]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    // Wait for the first batch to be committed (the ledgers row shows a head), then kill -9.
+    for _ in 0..<400 {
+      if try psql(url, "SELECT head_seq FROM ledgers WHERE ledger_id = '\(id)'") != "96" || !process.isRunning { break }
+      usleep(5_000)
+    }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    let atKill = Int(try psql(url, "SELECT count(*) FROM events WHERE ledger_id = '\(id)'")) ?? -1
+    let recordedHead = Int(try psql(url, "SELECT head_seq FROM ledgers WHERE ledger_id = '\(id)'")) ?? -2
+    #expect(atKill == recordedHead, "the head and the rows were committed together")
+    #expect((atKill - 96) % 10 == 0 || atKill == head, "a whole number of batches: \(atKill)")
+    print("killedMidway: PostgreSQL held \(atKill) of \(head) events when the replicator was killed")
+    let rerun = try seed.run(["replicate", "--to", url])
+    #expect(rerun.status == 0, "\(rerun)")
+    #expect(rerun.stdout.hasPrefix("Replicated \(head - atKill) event"), "\(rerun.stdout)")
+    #expect(try psql(url, "SELECT count(*), count(DISTINCT seq), max(seq) FROM events WHERE ledger_id = '\(id)'") == "\(head)|\(head)|\(head)")
+    // The chain, recomputed in PostgreSQL.
+    #expect(try psql(url, """
+      SELECT count(*) FROM (SELECT seq, prev, canonical, hash, lag(hash) OVER (ORDER BY seq) AS before FROM events WHERE ledger_id = '\(id)') e
+      WHERE hash <> sha256(prev || canonical) OR prev <> coalesce(before, decode(repeat('00', 32), 'hex'))
+      """) == "0")
+  }
+
   @Test("bad URL 64, unreachable server 74, wrong password 74: one error line each")
   func failures() throws {
     let url = try #require(postgresURL)
