@@ -55,7 +55,8 @@ extension PolicyLedger {
       }
       switch result {
       case .success(let report):
-        Console.line("Replicated \(Render.count(Int(report.eventsWritten), "event")) of ledger \(report.ledgerID) into \(target); PostgreSQL holds events 1–\(report.head).")
+        let holds = report.head == 0 ? "PostgreSQL holds none of its events" : "PostgreSQL holds events 1–\(report.head)"
+        Console.line("Replicated \(Render.count(Int(report.eventsWritten), "event")) of ledger \(report.ledgerID) into \(target); \(holds).")
       case .failure(let error as ReplicationError): throw Replicate.failure(error)
       case .failure(is CancellationError): return
       case .failure(let error): throw error
