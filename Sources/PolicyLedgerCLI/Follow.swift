@@ -19,7 +19,7 @@ extension PolicyLedger {
         read transaction; the process sleeps in between), so a commit by any process shows \
         within about 50 ms.
 
-        It runs until stopped: SIGINT (Ctrl-C) or SIGTERM end it with status 0 after the line \
+        It runs until stopped: SIGINT (Ctrl-C) or SIGTERM end it with status 0 after the batch of lines \
         being written, and so does its reader going away (a closed pipe: `follow | head -3`). \
         To resume where a run stopped, start at the last seq it wrote plus one (--from), or let \
         --from-checkpoint FILE keep that number: after each batch of lines is written the file \
