@@ -28,6 +28,7 @@ let package = Package(
     .library(name: "PolicyLedgerCharts", targets: ["PolicyLedgerCharts"]),
     .library(name: "PolicyLedgerWeb", targets: ["PolicyLedgerWeb"]),
     .library(name: "PolicyLedgerProofs", targets: ["PolicyLedgerProofs"]),
+    .library(name: "PolicyLedgerReplication", targets: ["PolicyLedgerReplication"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -39,6 +40,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
   ],
   targets: [
     .systemLibrary(
@@ -96,11 +98,22 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // Replication of the log into PostgreSQL (a replica: LMDB stays the only store). The only
+    // module that depends on postgres-nio; the core products do not.
+    .target(
+      name: "PolicyLedgerReplication",
+      dependencies: [
+        "PolicyLedgerQuery", "PolicyLedgerEventLog",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     .executableTarget(
       name: "PolicyLedgerCLI",
       dependencies: [
         "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerStorage", "PolicyLedgerProofs",
         "PolicyLedgerCharts", "PolicyLedgerWeb",
+        "PolicyLedgerReplication",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -141,6 +154,14 @@ let package = Package(
     .testTarget(
       name: "PolicyLedgerProofsTests",
       dependencies: ["PolicyLedgerProofs", "PolicyLedgerEventLog", "PolicyLedgerTestSupport", "PolicyLedgerStorage"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "PolicyLedgerReplicationTests",
+      dependencies: [
+        "PolicyLedgerReplication", "PolicyLedgerQuery", "PolicyLedgerEventLog", "PolicyLedgerStorage", "PolicyLedgerTestSupport",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -50,6 +50,7 @@ struct PolicyLedger: ParsableCommand {
       History.self, Diff.self, Audit.self, Chart.self, Serve.self,
       Log.self, Verify.self, Digest.self, Rebuild.self, Check.self, Rows.self, Export.self, Backup.self,
       Keys.self, CheckpointCommand.self, Prove.self, AuditPack.self,
+      Follow.self, Replicate.self,
       Demo.self,
     ])
 

@@ -1,0 +1,318 @@
+public import PolicyLedgerEventLog
+public import PolicyLedgerQuery
+import Foundation
+import PostgresNIO
+
+/// What one replication run did.
+public struct ReplicationReport: Sendable, Equatable {
+  /// The ledger's id (its `meta` database's `ledger-id`), the key of its rows in PostgreSQL.
+  public let ledgerID: String
+  /// PostgreSQL's head for this ledger when the run started (0: it held none of its events).
+  public let startHead: UInt64
+  /// PostgreSQL's head now.
+  public var head: UInt64
+  /// Events written by this run.
+  public var eventsWritten: UInt64 { head - startHead }
+  /// PostgreSQL transactions that wrote events.
+  public var batches: Int
+}
+
+/// Keeps a PostgreSQL database in step with a ledger: copies the events PostgreSQL does not hold
+/// yet, a batch at a time, each batch in one PostgreSQL transaction.
+///
+/// ```swift
+/// let replicator = Replicator(ledger: ledger, target: try PostgresTarget(url: "postgresql://ledger@localhost/council"))
+/// let report = try await replicator.replicate()
+/// ```
+///
+/// - **Idempotent and resumable**: each batch starts from the head PostgreSQL holds for the
+///   ledger (`ledgers.head_seq`, locked `FOR UPDATE` for the batch, so two replicators of one
+///   ledger take turns), and writes the events and the new head in one transaction. A run killed
+///   at any moment leaves PostgreSQL at the end of a batch; the next run continues from there.
+/// - **Checked**: the ledger is verified first (``CouncilLedger/requireVerifiedLog(_:)``); every
+///   event shipped is re-hashed and its link checked; before each batch, PostgreSQL's hash at
+///   its head must equal the ledger's hash at that sequence number, else
+///   ``ReplicationError/diverged(ledgerID:sequence:reason:)`` and nothing is written.
+/// - **Several ledgers** share one database: every row is keyed by the ledger id.
+public final class Replicator: Sendable {
+  public let ledger: CouncilLedger
+  public let target: PostgresTarget
+  /// Events per PostgreSQL transaction.
+  public let batchSize: Int
+
+  public init(ledger: CouncilLedger, target: PostgresTarget, batchSize: Int = 1_000) {
+    self.ledger = ledger
+    self.target = target
+    self.batchSize = max(1, batchSize)
+  }
+
+  static let logger: Logger = {
+    var logger = Logger(label: "policy-ledger.replication")
+    logger.logLevel = .critical
+    return logger
+  }()
+
+  /// Copies every event PostgreSQL does not hold yet; with `follow`, then keeps copying each new
+  /// one until the task is cancelled.
+  /// - Parameters:
+  ///   - follow: Keep running, looking at the ledger's head every `pollInterval`.
+  ///   - pollInterval: How long to sleep between two looks while there is nothing new.
+  ///   - progress: Called after each batch is committed.
+  /// - Returns: What was written.
+  /// - Throws: ``ReplicationError``; `LedgerError.failsVerification` when the ledger does not
+  ///   verify (nothing is written).
+  public func replicate(follow: Bool = false, pollInterval: Duration = .milliseconds(200),
+                        progress: (@Sendable (ReplicationReport) -> Void)? = nil) async throws -> ReplicationReport {
+    try ledger.requireVerifiedLog("nothing was replicated")
+    let connection = try await connect()
+    do {
+      try await prepareSchema(connection)
+      var report: ReplicationReport?
+      while !Task.isCancelled {
+        let (before, after) = try await transaction(connection) { try await self.shipBatch(connection) }
+        if report == nil { report = ReplicationReport(ledgerID: ledger.log.ledgerID, startHead: before, head: before, batches: 0) }
+        if after > before {
+          report!.head = after
+          report!.batches += 1
+          progress?(report!)
+          continue
+        }
+        guard follow else { break }
+        // Caught up: wait for the ledger's head to move, without touching PostgreSQL.
+        while !Task.isCancelled, (try ledger.log.head()?.sequence.rawValue ?? 0) <= after {
+          do { try await Task.sleep(for: pollInterval) } catch { break }
+        }
+      }
+      try? await connection.close()
+      return report ?? ReplicationReport(ledgerID: ledger.log.ledgerID, startHead: 0, head: 0, batches: 0)
+    } catch {
+      try? await connection.close()
+      throw Replicator.mapped(error, target: target, connecting: false)
+    }
+  }
+
+  // MARK: Connection
+
+  func connect() async throws -> PostgresConnection {
+    var configuration = PostgresConnection.Configuration(
+      host: target.host, port: target.port, username: target.username, password: target.password, database: target.database,
+      tls: .disable)
+    if target.requireTLS {
+      do { configuration.tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration())) } catch {
+        throw ReplicationError.refused(target.description, reason: "TLS cannot be set up: \(error)")
+      }
+    }
+    configuration.options.connectTimeout = .seconds(10)
+    let connection: PostgresConnection
+    do {
+      connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Replicator.logger)
+    } catch {
+      throw Replicator.mapped(error, target: target, connecting: true)
+    }
+    do {
+      let encoding = try await single(connection, "SHOW server_encoding", as: String.self)
+      guard encoding == "UTF8" else {
+        throw ReplicationError.refused(target.description, reason: "the database's encoding is \(encoding ?? "unknown"); a replica needs UTF8 (CREATE DATABASE … ENCODING 'UTF8')")
+      }
+    } catch {
+      try? await connection.close()
+      throw Replicator.mapped(error, target: target, connecting: false)
+    }
+    return connection
+  }
+
+  /// Runs `body` in one PostgreSQL transaction: committed when it returns, rolled back when it throws.
+  func transaction<R: Sendable>(_ connection: PostgresConnection, _ body: () async throws -> R) async throws -> R {
+    try await connection.query("BEGIN", logger: Replicator.logger)
+    do {
+      let result = try await body()
+      try await connection.query("COMMIT", logger: Replicator.logger)
+      return result
+    } catch {
+      _ = try? await connection.query("ROLLBACK", logger: Replicator.logger)
+      throw error
+    }
+  }
+
+  func single<T: PostgresDecodable & Sendable>(_ connection: PostgresConnection, _ query: PostgresQuery, as type: T.Type) async throws -> T? {
+    let rows = try await connection.query(query, logger: Replicator.logger)
+    var value: T?
+    for try await (v) in rows.decode(T.self) { value = v }
+    return value
+  }
+
+  // MARK: Schema
+
+  /// Creates the tables, checks their columns (a table changed by hand is refused before
+  /// anything is written), then creates the functions and views.
+  func prepareSchema(_ connection: PostgresConnection) async throws {
+    try await transaction(connection) {
+      // Two replicators creating the schema at once take turns.
+      try await connection.query("SELECT pg_advisory_xact_lock(7372010013)", logger: Replicator.logger)
+      for statement in Replicator.statements(ReplicaSchema.tables) {
+        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Replicator.logger)
+      }
+      try await checkColumns(connection, table: "events", expected: ReplicaSchema.eventColumns)
+      try await checkColumns(connection, table: "ledgers", expected: ReplicaSchema.ledgerColumns)
+      for statement in Replicator.statements(ReplicaSchema.views) {
+        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Replicator.logger)
+      }
+    }
+  }
+
+  func checkColumns(_ connection: PostgresConnection, table: String, expected: [ReplicaSchema.Column]) async throws {
+    let rows = try await connection.query("""
+      SELECT column_name::text, data_type::text FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = \(table)
+      """, logger: Replicator.logger)
+    var found: [String: String] = [:]
+    for try await (name, type) in rows.decode((String, String).self) { found[name] = type }
+    for column in expected {
+      guard let type = found[column.name] else { throw ReplicationError.tableChanged(table: table, reason: "its column \(column.name) is missing") }
+      guard type == column.dataType else {
+        throw ReplicationError.tableChanged(table: table, reason: "its column \(column.name) is \(type), not \(column.dataType)")
+      }
+    }
+  }
+
+  /// The statements of a script, split at each `;` that ends a line.
+  static func statements(_ script: String) -> [String] {
+    script.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+      .map { $0.hasSuffix(";") ? String($0.dropLast()) : $0 }
+      .filter { !$0.isEmpty }
+  }
+
+  // MARK: One batch
+
+  /// Inside a transaction: locks the ledger's row, checks that PostgreSQL's head is the ledger's,
+  /// and writes the next batch. Returns PostgreSQL's head before and after.
+  func shipBatch(_ connection: PostgresConnection) async throws -> (UInt64, UInt64) {
+    let id = ledger.log.ledgerID
+    try await connection.query("INSERT INTO ledgers (ledger_id) VALUES (\(id)) ON CONFLICT (ledger_id) DO NOTHING", logger: Replicator.logger)
+    var headSeq: Int64 = 0
+    var headHash: ByteBuffer?
+    let heads = try await connection.query("SELECT head_seq, head_hash FROM ledgers WHERE ledger_id = \(id) FOR UPDATE", logger: Replicator.logger)
+    for try await (seq, hash) in heads.decode((Int64, ByteBuffer?).self) { headSeq = seq; headHash = hash }
+    var lastSeq: Int64 = 0
+    var lastHash: ByteBuffer?
+    let last = try await connection.query("SELECT seq, hash FROM events WHERE ledger_id = \(id) ORDER BY seq DESC LIMIT 1", logger: Replicator.logger)
+    for try await (seq, hash) in last.decode((Int64, ByteBuffer).self) { lastSeq = seq; lastHash = hash }
+    guard lastSeq == headSeq, lastHash == headHash else {
+      throw ReplicationError.tableChanged(table: "ledgers", reason: "it gives event \(headSeq) as the head of ledger \(id), but events holds through event \(lastSeq) with another hash")
+    }
+    var previous = EventHash.genesis
+    if headSeq > 0 {
+      guard let pgHash = EventHash(bytes: Array(buffer: headHash ?? ByteBuffer())) else {
+        throw ReplicationError.tableChanged(table: "ledgers", reason: "the head hash of ledger \(id) is not 32 bytes")
+      }
+      let ledgerHead = try ledger.log.head()?.sequence.rawValue ?? 0
+      guard UInt64(headSeq) <= ledgerHead else {
+        throw ReplicationError.diverged(ledgerID: id, sequence: SequenceNumber(ledgerHead + 1),
+                                        reason: "PostgreSQL holds events through \(headSeq), this ledger ends at event \(ledgerHead)")
+      }
+      let mine = try ledger.log.event(SequenceNumber(UInt64(headSeq)))
+      guard mine.hash == pgHash else {
+        throw ReplicationError.diverged(ledgerID: id, sequence: mine.sequence,
+                                        reason: "PostgreSQL holds hash \(pgHash), this ledger \(mine.hash)")
+      }
+      previous = mine.hash
+    }
+    let batch = try ledger.log.events(from: SequenceNumber(UInt64(headSeq) + 1), limit: batchSize)
+    guard let final = batch.last else { return (UInt64(headSeq), UInt64(headSeq)) }
+    var rows = EventRows(capacity: batch.count)
+    for event in batch {
+      guard event.previousHash == previous, EventLog.hash(previous: previous, canonical: event.canonicalBytes) == event.hash else {
+        throw ReplicationError.ledgerFailsVerification(sequence: event.sequence, reason: "its hash or its link to the event before does not match")
+      }
+      try rows.append(event)
+      previous = event.hash
+    }
+    try await connection.query(rows.insert(ledgerID: id), logger: Replicator.logger)
+    try await connection.query("""
+      UPDATE ledgers SET head_seq = \(Int64(final.sequence.rawValue)), head_hash = \(ByteBuffer(bytes: final.hash.bytes)),
+        replicated_at = now() WHERE ledger_id = \(id)
+      """, logger: Replicator.logger)
+    return (UInt64(headSeq), final.sequence.rawValue)
+  }
+
+  // MARK: Errors
+
+  static func mapped(_ error: any Error, target: PostgresTarget, connecting: Bool) -> any Error {
+    if error is ReplicationError || error is LedgerError || error is CancellationError { return error }
+    if let error = error as? PSQLError {
+      if error.code == .server {
+        let state = error.serverInfo?[.sqlState] ?? "?????"
+        let message = error.serverInfo?[.message] ?? "no message"
+        // 28000 invalid authorization, 28P01 invalid password, 3D000 no such database, 42501 no privilege.
+        if ["28000", "28P01", "3D000"].contains(state) || (connecting && state.hasPrefix("08")) {
+          return ReplicationError.refused(target.description, reason: message)
+        }
+        if state == "42501" { return ReplicationError.refused(target.description, reason: message) }
+        return ReplicationError.server(sqlState: state, message: message)
+      }
+      switch error.code {
+      case .authMechanismRequiresPassword:
+        return ReplicationError.refused(target.description, reason: "the server asks for a password; put it in the URL or in $PGPASSWORD")
+      case .unsupportedAuthMechanism, .saslError:
+        return ReplicationError.refused(target.description, reason: "authentication failed (\(error.code))")
+      case .sslUnsupported:
+        return ReplicationError.refused(target.description, reason: "the server does not offer TLS (sslmode=require)")
+      default:
+        let reason = error.underlying.map(describe) ?? "\(error.code)"
+        return connecting ? ReplicationError.unreachable(target.description, reason: reason) : ReplicationError.connection(reason)
+      }
+    }
+    return connecting ? ReplicationError.unreachable(target.description, reason: describe(error)) : ReplicationError.connection(describe(error))
+  }
+
+  static func describe(_ error: any Error) -> String {
+    let text = String(describing: error)
+    if text.localizedCaseInsensitiveContains("refused") { return "connection refused" }
+    if text.localizedCaseInsensitiveContains("timeout") || text.localizedCaseInsensitiveContains("timed out") { return "the connection timed out" }
+    if text.localizedCaseInsensitiveContains("dns") || text.localizedCaseInsensitiveContains("resolve") { return "the host name cannot be resolved" }
+    return text
+  }
+}
+
+/// A batch of events as column arrays, inserted with one `INSERT … SELECT FROM unnest(…)`.
+struct EventRows {
+  var seqs: [Int64] = [], types: [String] = [], schemas: [Int32] = [], streams: [String] = []
+  var effectives: [String] = [], firstDays: [String] = [], recordeds: [String] = [], actors: [String] = []
+  var hasSources: [Bool] = [], sources: [String] = [], payloads: [String] = []
+  var canonicals: [ByteBuffer] = [], prevs: [ByteBuffer] = [], hashes: [ByteBuffer] = []
+
+  init(capacity: Int) {
+    seqs.reserveCapacity(capacity)
+  }
+
+  mutating func append(_ event: RecordedEvent) throws {
+    seqs.append(Int64(event.sequence.rawValue))
+    types.append(event.type)
+    schemas.append(Int32(event.schemaVersion))
+    streams.append(String(decoding: try CanonicalValue.array(event.streams.map { .string($0.rawValue) }).canonicalBytes(), as: UTF8.self))
+    effectives.append(event.effective.description)
+    firstDays.append(event.effective.firstDay.description)
+    recordeds.append(event.recordedAt.description)
+    actors.append(event.actor)
+    hasSources.append(event.source != nil)
+    sources.append(event.source ?? "")
+    payloads.append(String(decoding: try event.payload.canonicalBytes(), as: UTF8.self))
+    canonicals.append(ByteBuffer(bytes: event.canonicalBytes))
+    prevs.append(ByteBuffer(bytes: event.previousHash.bytes))
+    hashes.append(ByteBuffer(bytes: event.hash.bytes))
+  }
+
+  func insert(ledgerID: String) -> PostgresQuery {
+    """
+    INSERT INTO events (ledger_id, seq, type, schema, streams, effective, effective_first_day, recorded, actor, source,
+                        payload, canonical, prev, hash)
+    SELECT \(ledgerID), u.seq, u.type, u.schema, ARRAY(SELECT jsonb_array_elements_text(u.streams::jsonb)), u.effective,
+           u.first_day::date, u.recorded::timestamptz, u.actor, CASE WHEN u.has_source THEN u.source END,
+           u.payload::jsonb, u.canonical, u.prev, u.hash
+    FROM unnest(\(seqs)::bigint[], \(types)::text[], \(schemas)::int[], \(streams)::text[], \(effectives)::text[],
+                \(firstDays)::text[], \(recordeds)::text[], \(actors)::text[], \(hasSources)::bool[], \(sources)::text[],
+                \(payloads)::text[], \(canonicals)::bytea[], \(prevs)::bytea[], \(hashes)::bytea[])
+      AS u(seq, type, schema, streams, effective, first_day, recorded, actor, has_source, source, payload, canonical, prev, hash)
+    """
+  }
+}
