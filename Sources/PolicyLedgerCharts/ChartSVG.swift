@@ -238,23 +238,9 @@ struct SVGWriter {
     return fraction == 0 ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
   }
 
-  /// Text and attribute values escaped for XML.
-  static func escaped(_ text: String) -> String {
-    var out = ""
-    for c in text.unicodeScalars {
-      switch c {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&#39;"
-      default:
-        // Control characters are not allowed in XML 1.0: shown as a space.
-        if c.value < 0x20 && c != "\n" && c != "\t" { out += " " } else { out.unicodeScalars.append(c) }
-      }
-    }
-    return out
-  }
+  /// Text and attribute values escaped for XML (``MarkupText/escaped(_:)``).
+  static func escaped(_ text: String) -> String { MarkupText.escaped(text) }
+
 
   private func attributes(_ attributes: [String: String]) -> String {
     // Sorted, so that the bytes never depend on a dictionary's order; the namespace first.
@@ -281,5 +267,27 @@ struct SVGWriter {
     } else {
       text += indent + "<\(name)\(self.attributes(attributes))/>\n"
     }
+  }
+}
+
+/// Escaping shared by the SVG charts and the web view's HTML: `& < > " '` as entities, and the
+/// control characters XML 1.0 and HTML do not allow (all of C0 but tab and line feed) as spaces,
+/// so that a stored name shows exactly as it was recorded and can never become markup.
+public enum MarkupText {
+  public static func escaped(_ text: String) -> String {
+    var out = ""
+    for c in text.unicodeScalars {
+      switch c {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "'": out += "&#39;"
+      default:
+        // Control characters are not allowed in XML 1.0: shown as a space.
+        if c.value < 0x20 && c != "\n" && c != "\t" { out += " " } else { out.unicodeScalars.append(c) }
+      }
+    }
+    return out
   }
 }

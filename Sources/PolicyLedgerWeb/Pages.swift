@@ -10,23 +10,9 @@ import PolicyLedgerQuery
 // text and attribute here goes through ``HTMLText`` first: a stored `<script>` or `&lt;` shows
 // exactly as it was recorded.
 
-/// Escaping for HTML text and attribute values: `& < > " '`.
+/// Escaping for HTML text and attribute values (the charts' ``MarkupText``).
 enum HTMLText {
-  static func escaped(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for c in text.unicodeScalars {
-      switch c {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&#39;"
-      default: out.unicodeScalars.append(c)
-      }
-    }
-    return out
-  }
+  static func escaped(_ text: String) -> String { MarkupText.escaped(text) }
 }
 
 extension Node where Context: HTMLContext {
