@@ -36,4 +36,12 @@ signal(SIGBUS) { _ in
   message.withCString { _ = write(2, $0, strlen($0)) }
   _exit(74)
 }
+// Some damaged pages send LMDB itself through a bad pointer (a page number or offset read from
+// the file that leads nowhere: SIGSEGV inside liblmdb). The ledger's own code holds no raw
+// pointers but LMDB's, so say what it almost certainly means in one line and exit 74.
+signal(SIGSEGV) { _ in
+  let message = "error: reading a ledger file failed with an invalid memory access inside LMDB (SIGSEGV): the file is almost certainly damaged; run `policy-ledger verify`, and restore the ledger from a backup if it fails (if it passes, this is a bug: please report it)\n"
+  message.withCString { _ = write(2, $0, strlen($0)) }
+  _exit(74)
+}
 PolicyLedger.runAndExit(arguments)
