@@ -56,7 +56,7 @@ extension PolicyLedger {
     static func resolve(_ text: String, in ledger: CouncilLedger) throws -> StreamID {
       if text.contains(":") {
         guard let stream = StreamID(text) else { throw Failure(.usage, "\"\(text)\" is not a stream id") }
-        if try ledger.log.streamVersion(stream) == 0 { throw Failure(.usage, "no event touched \(stream)") }
+        if try ledger.log.streamVersion(stream) == 0 { throw Failure(.noInput, "no event touched \(stream)") }
         return stream
       }
       let found = try ["body", "indicator", "decision", "person"].compactMap { kind -> StreamID? in
@@ -64,7 +64,7 @@ extension PolicyLedger {
         return try ledger.log.streamVersion(stream) > 0 ? stream : nil
       }
       guard let first = found.first else {
-        throw Failure(.usage, "no body, indicator, decision or person \"\(text)\" in the ledger")
+        throw Failure(.noInput, "no body, indicator, decision or person \"\(text)\" in the ledger")
       }
       if found.count > 1 {
         throw Failure(.usage, "\"\(text)\" is ambiguous: write one of \(found.map(\.rawValue).joined(separator: ", "))")

@@ -154,7 +154,7 @@ struct ReadCommandTests {
     let auditTable = try seed.run(["audit", "young-faculty"])
     // The sub-indicator's definition names young-faculty as its parent, so it is in the stream too.
     #expect(auditTable.stdout.contains("indicator:young-faculty: 3 events."))
-    expectFailure(try seed.run(["audit", "nothing-here"]), status: 64, mentioning: ["nothing-here"])
+    expectFailure(try seed.run(["audit", "nothing-here"]), status: 66, mentioning: ["nothing-here"])
 
     let log = try seed.run(["log", "--from", "90", "--limit", "3", "--format", "json"]).rows()
     #expect(log.map { $0["seq"] as? Int } == [90, 91, 92])
