@@ -13,8 +13,8 @@ struct Views: Sendable {
   static let logPageSize = 50
 
   func caption(_ q: ViewQuery) -> Node<HTML.BodyContext> {
-    var text = "時点: " + DateStyle.wareki.text(.day(q.day(today: today())))
-    if let asOf = q.asOf, asOf.precision != .day || asOf.isApproximate { text += "（\(DateStyle.wareki.text(asOf))の初日）" }
+    var text = "時点: " + q.dates.text(.day(q.day(today: today())))
+    if let asOf = q.asOf, asOf.precision != .day || asOf.isApproximate { text += "（\(q.dates.text(asOf))の初日）" }
     if q.asOf == nil { text += "（本日）" }
     switch q.knownAt {
     case .latest: text += "・最新の記録"
@@ -33,8 +33,8 @@ struct Views: Sendable {
       rows.append([
         .t(b.id),
         .a(.href(HTMLText.escaped(q.link("/bodies/" + ViewQuery.encoded(b.id)))), .t(String(repeating: "　", count: depth) + b.name.ja)),
-        .t(b.kind.japanese), .t(DateStyle.wareki.text(b.established)), .t(String(b.members.count)),
-        .t(b.formerNames.map { "\($0.name.ja)（\(DateStyle.wareki.text($0.until))まで）" }.joined(separator: "、")),
+        .t(b.kind.japanese), .t(q.dates.text(b.established)), .t(String(b.members.count)),
+        .t(b.formerNames.map { "\($0.name.ja)（\(q.dates.text($0.until))まで）" }.joined(separator: "、")),
       ])
       for child in node.children { walk(child, depth: depth + 1) }
     }
@@ -49,7 +49,7 @@ struct Views: Sendable {
       throw WebNotFound("no body \"\(id)\" on \(day)")
     }
     let rows: [[Node<HTML.BodyContext>]] = body.orderedMembers.enumerated().map { i, m in
-      [.t(String(i + 1)), .t(m.person), .t(m.name.ja), .t(m.role.japanese), .t(DateStyle.wareki.text(m.since)), .t(m.affiliations.joined(separator: "、"))]
+      [.t(String(i + 1)), .t(m.person), .t(m.name.ja), .t(m.role.japanese), .t(q.dates.text(m.since)), .t(m.affiliations.joined(separator: "、"))]
     }
     let timeline = try MembershipTimeline(ledger: ledger, body: id, end: day, knownAt: q.knownAt)
     return Page(title: body.name.ja, path: "/bodies/" + ViewQuery.encoded(id), query: q,
@@ -65,7 +65,7 @@ struct Views: Sendable {
       [.t(r.group ?? ""), .a(.href(HTMLText.escaped(q.link("/indicators/" + ViewQuery.encoded(r.indicator)))), .t(r.name.ja)),
        .t(r.baseline.map { $0.value.grouped + r.unit.rawValue } ?? "—"),
        .t(r.latest.map { $0.value.grouped + r.unit.rawValue } ?? "—"),
-       .t(r.latest?.period.map { DateStyle.wareki.text($0) } ?? "—"),
+       .t(r.latest?.period.map { q.dates.text($0) } ?? "—"),
        .t((r.target.map { $0.grouped + r.unit.rawValue } ?? "—") + (r.targetRule?.statedAs.map { "（\($0)）" } ?? "")),
        .t(r.change ?? "—"),
        r.achieved == true ? .span(.class("ok"), .t("✓")) : r.achieved == false ? .span(.class("bad"), .t("✗")) : .t("—")]
@@ -102,8 +102,8 @@ struct Views: Sendable {
       case .corrected(let by): status = .t("訂正（事象 \(by)）→ \(e.current.map { $0.value.grouped } ?? "—")" + (e.reason.map { "：\($0)" } ?? ""))
       case .retracted(let by): status = .span(.class("struck"), .t("取消（事象 \(by)）" + (e.reason.map { "：\($0)" } ?? "")))
       }
-      rows.append([.t(String(e.event.sequence.rawValue)), .t(DateStyle.wareki.text(e.event.effective)),
-                   .t(e.observed.period.map { DateStyle.wareki.text($0) } ?? "—"), .t(e.observed.value.grouped + e.observed.unit.rawValue),
+      rows.append([.t(String(e.event.sequence.rawValue)), .t(q.dates.text(e.event.effective)),
+                   .t(e.observed.period.map { q.dates.text($0) } ?? "—"), .t(e.observed.value.grouped + e.observed.unit.rawValue),
                    status, .t(e.event.actor), .t(e.event.recordedAt.description), .t(e.event.source ?? "")])
     }
     return Page(title: (chart.group.map { $0 + " " } ?? "") + chart.name.ja, path: "/indicators/" + ViewQuery.encoded(id), query: q,
@@ -135,7 +135,7 @@ struct Views: Sendable {
         matched += 1
         if matched <= skip { return true }
         if rows.count == Views.logPageSize { more = true; return false }
-        rows.append([.t(String(e.sequence.rawValue)), .t(DateStyle.wareki.text(e.effective)), .t(e.recordedAt.description), .t(e.actor), .t(e.type),
+        rows.append([.t(String(e.sequence.rawValue)), .t(q.dates.text(e.effective)), .t(e.recordedAt.description), .t(e.actor), .t(e.type),
                      .t(e.streams.map(\.rawValue).joined(separator: " ")), .t(String(e.hash.description.prefix(12)))])
         return true
       }
@@ -149,6 +149,7 @@ struct Views: Sendable {
       .action("/log"), .method(.get),
       .if(q.asOfText != nil, .input(.type(.hidden), .name("asOf"), .value(HTMLText.escaped(q.asOfText ?? "")))),
       .if(q.knownAtText != nil, .input(.type(.hidden), .name("knownAt"), .value(HTMLText.escaped(q.knownAtText ?? "")))),
+      .if(q.datesText != nil, .input(.type(.hidden), .name("dates"), .value(HTMLText.escaped(q.datesText ?? "")))),
       .label(.t("記録者 "), .input(.name("actor"), .type(.text), .value(HTMLText.escaped(actor ?? "")))),
       .label(.t(" 種別 "), .input(.name("type"), .type(.text), .value(HTMLText.escaped(type ?? "")))),
       .label(.t(" ストリーム "), .input(.name("stream"), .type(.text), .value(HTMLText.escaped(stream ?? "")))),

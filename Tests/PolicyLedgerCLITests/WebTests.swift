@@ -189,6 +189,25 @@ struct WebTests {
     #expect(!log.body.contains("<script") && log.body.contains("&quot;&gt;&lt;script&gt;y&lt;/script&gt;"))
   }
 
+  @Test("dates=iso|wareki: pages print dates in that style (和暦 by default), links and forms keep it, a bad one is 400")
+  func datesParameter() throws {
+    let seed = try SeedLedger("web-dates")
+    let server = try ServedLedger(ledger: seed.path)
+    let wareki = try server.fetch(q("/bodies/basic-plan-panel", [("asOf", "2020-03-26")]))
+    #expect(wareki.body.contains("時点: 令和2年3月26日"))
+    let iso = try server.fetch(q("/bodies/basic-plan-panel", [("asOf", "2020-03-26"), ("dates", "iso")]))
+    #expect(iso.status == 200)
+    #expect(iso.body.contains("時点: 2020-03-26") && !iso.body.contains("時点: 令和"), "\(iso.body)")
+    #expect(iso.body.contains("name=\"dates\" value=\"iso\""), "the clock form keeps dates")
+    let tree = try server.fetch(q("/", [("asOf", "2020-03-26"), ("dates", "iso")]))
+    #expect(tree.body.contains("href=\"/bodies/basic-plan-panel?asOf=2020-03-26&amp;dates=iso\""), "links keep dates")
+    #expect(tree.body.contains("href=\"/progress?asOf=2020-03-26&amp;dates=iso\""))
+    let explicit = try server.fetch(q("/progress", [("asOf", "2020-12-31"), ("dates", "wareki")]))
+    #expect(explicit.body.contains("令和2年12月31日"))
+    let bad = try server.fetch(q("/", [("dates", "<b>meiji")]))
+    #expect(bad.status == 400 && bad.body.contains("&lt;b&gt;meiji") && !bad.body.contains("<b>meiji"))
+  }
+
   @Test("it answers while another process records, and shows the new head after")
   func answersWhileWriting() throws {
     let seed = try SeedLedger("web-concurrent")
