@@ -81,7 +81,7 @@ let package = Package(
     .target(
       name: "PolicyLedgerWeb",
       dependencies: [
-        "PolicyLedgerCharts", "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog",
+        "PolicyLedgerCharts", "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerProofs",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Plot", package: "Plot"),
         .product(name: "NIOCore", package: "swift-nio"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PolicyLedgerDomain
 import PolicyLedgerEventLog
+import PolicyLedgerProofs
 import PolicyLedgerQuery
 import PolicyLedgerWeb
 
@@ -116,7 +117,31 @@ struct CommandLineJSON: LedgerJSONSource {
         return JSON.array(rows).rendered()
       case .integrity:
         let report = try ledger.log.verify()
-        let proofs = try ProofVerification.check(ledger.log, report: report, inputs: try ProofVerification.Inputs(checkpoint: nil, keys: [], quorum: 1))
+        // `checkpoint` (a signed note) and `key` (a verifier key): checked as verify --checkpoint --key does.
+        let pasted = query.extra["checkpoint"].flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        let key = query.extra["key"].flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        let inputs: ProofVerification.Inputs
+        switch (pasted, key) {
+        case (nil, nil): inputs = try ProofVerification.Inputs(checkpoint: nil, keys: [], quorum: 1)
+        case (let pasted?, let key?):
+          let note = pasted.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+          do {
+            inputs = ProofVerification.Inputs(signed: try SignedCheckpoint(parsing: Array(note.utf8)), keys: [try NoteVerifier(key)])
+          } catch let error as NoteError {
+            throw ViewQueryError(error.description)
+          }
+        default: throw ViewQueryError("checkpoint and key go together: a checkpoint is only as good as its signature")
+        }
+        var proofs = try ProofVerification.check(ledger.log, report: report, inputs: inputs)
+        // The head's checkpoint body (C2SP: origin, size, base64 root), from the events themselves.
+        if report.isValid {
+          let size = report.head?.sequence.rawValue ?? 0
+          let root = try MerkleTree(leafHashes: try LedgerTree.leafHashes(ledger.log, through: size)).root()
+          let head = Checkpoint(origin: ProofFiles.origin(ledger.log), size: size, rootHash: root)
+          proofs.json["headCheckpoint"] = .object(["origin": .string(head.origin), "size": .integer(head.size),
+                                                   "rootHash": ProofFiles.base64(head.rootHash), "hashEncoding": .string("base64"),
+                                                   "text": .string(head.text)])
+        }
         return PolicyLedger.Verify.json(report, digest: nil, proofs: proofs).rendered()
       }
     } catch let failure as Failure where failure.status == .noInput {
