@@ -6,7 +6,7 @@
 //   CLMDB (system library) → PolicyLedgerStorage → PolicyLedgerEventLog → PolicyLedgerDomain
 //   → PolicyLedgerQuery → PolicyLedgerCharts (SVG) → PolicyLedgerWeb (Hummingbird, Plot)
 //   → PolicyLedgerCLI (the `policy-ledger` executable)
-//   PolicyLedgerEventLog → PolicyLedgerProofs (Merkle proofs, signed checkpoints) → PolicyLedgerCLI
+//   PolicyLedgerEventLog → PolicyLedgerProofs (Merkle proofs, signed checkpoints) → PolicyLedgerWeb, PolicyLedgerCLI
 //
 // See ARCHITECTURE.md.
 import PackageDescription

@@ -13,8 +13,10 @@ extension PolicyLedger {
       abstract: "Serve the ledger read-only over HTTP: the body tree, rosters, progress, indicator charts, the event log, integrity, and a JSON API.",
       discussion: """
         Pages: / (bodies), /bodies/ID (roster), /progress, /indicators, /indicators/ID (chart and history), \
-        /log (paged; actor, type, stream filters), /integrity (verify result and digest). Every page takes asOf \
-        (any date form, 和暦 included) and knownAt (a moment or seq:N) in its query string, so a link reproduces the view.
+        /log (paged; actor, type, stream filters), /integrity (verify result, digest, the head's checkpoint body; \
+        checkpoint=…&key=… checks a signed checkpoint, writing nothing). Every page takes asOf \
+        (any date form, 和暦 included), knownAt (a moment or seq:N) and dates (wareki, iso or japanese) in its query \
+        string, so a link reproduces the view.
         JSON API, in the shapes of --format json: /api/bodies, /api/bodies/ID/members, /api/progress, /api/indicators, \
         /api/indicators/ID/history, /api/log, /api/integrity; the chart as SVG at /indicators/ID/chart.svg.
         Read-only: GET and HEAD only (405 for anything else); the ledger is opened read-only, so record and import can \
