@@ -6,7 +6,7 @@
 //   CLMDB (system library) → PolicyLedgerStorage → PolicyLedgerEventLog → PolicyLedgerDomain
 //   → PolicyLedgerQuery → PolicyLedgerCharts (SVG) → PolicyLedgerWeb (Hummingbird, Plot)
 //   → PolicyLedgerCLI (the `policy-ledger` executable)
-//   PolicyLedgerEventLog → PolicyLedgerProofs (Merkle proofs, signed checkpoints) → PolicyLedgerCLI
+//   PolicyLedgerEventLog → PolicyLedgerProofs (Merkle proofs, signed checkpoints) → PolicyLedgerWeb, PolicyLedgerCLI
 //
 // See ARCHITECTURE.md.
 import PackageDescription
@@ -81,7 +81,7 @@ let package = Package(
     .target(
       name: "PolicyLedgerWeb",
       dependencies: [
-        "PolicyLedgerCharts", "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog",
+        "PolicyLedgerCharts", "PolicyLedgerQuery", "PolicyLedgerDomain", "PolicyLedgerEventLog", "PolicyLedgerProofs",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Plot", package: "Plot"),
         .product(name: "NIOCore", package: "swift-nio"),

@@ -18,16 +18,23 @@ extension PolicyLedger {
       discussion: """
         CSV has one row per event with the columns seq, recorded, effective, type, actor, source, streams, \
         payload (JSON), hash; RFC 4180 quoting; a cell starting with = + - @ TAB or CR is prefixed with ' \
-        so that a spreadsheet cannot run it as a formula.
+        so that a spreadsheet cannot run it as a formula; lines end in CRLF. With --excel the file \
+        begins with a UTF-8 byte-order mark so that Japanese Excel opens it as UTF-8.
         """)
 
     @Option(help: ArgumentHelp("ndjson (default) or csv.", valueName: "format"))
     var format: ExportFormat = .ndjson
+    @Flag(help: "With --format csv: begin with a UTF-8 byte-order mark (lines end in CRLF) so that Japanese Excel opens the file as UTF-8.")
+    var excel = false
     @Option(help: ArgumentHelp("Write to this new file instead of standard output.", valueName: "file"), completion: .file())
     var output: String?
     @Flag(help: "Replace --output when it already exists.")
     var overwrite = false
     @OptionGroup var ledger: LedgerOptions
+
+    func validate() throws {
+      if excel && format != .csv { throw ValidationError("--excel applies to --format csv only") }
+    }
 
     func run() throws {
       let ledger = try self.ledger.openForReading()
@@ -53,7 +60,7 @@ extension PolicyLedger {
       var sink = try ExportSink(path: output)
       var count = 0
       do {
-        if format == .csv { try sink.write(CSV.row(["seq", "recorded", "effective", "type", "actor", "source", "streams", "payload", "hash"])) }
+        if format == .csv { try sink.write((excel ? "\u{FEFF}" : "") + CSV.row(["seq", "recorded", "effective", "type", "actor", "source", "streams", "payload", "hash"])) }
         try ledger.log.forEachEvent { event in
           count += 1
           switch format {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PolicyLedgerDomain
 import PolicyLedgerEventLog
+import PolicyLedgerProofs
 import PolicyLedgerQuery
 import PolicyLedgerWeb
 
@@ -12,8 +13,10 @@ extension PolicyLedger {
       abstract: "Serve the ledger read-only over HTTP: the body tree, rosters, progress, indicator charts, the event log, integrity, and a JSON API.",
       discussion: """
         Pages: / (bodies), /bodies/ID (roster), /progress, /indicators, /indicators/ID (chart and history), \
-        /log (paged; actor, type, stream filters), /integrity (verify result and digest). Every page takes asOf \
-        (any date form, 和暦 included) and knownAt (a moment or seq:N) in its query string, so a link reproduces the view.
+        /log (paged; actor, type, stream filters), /integrity (verify result, digest, the head's checkpoint body; \
+        checkpoint=…&key=… checks a signed checkpoint, writing nothing). Every page takes asOf \
+        (any date form, 和暦 included), knownAt (a moment or seq:N) and dates (wareki, iso or japanese) in its query \
+        string, so a link reproduces the view.
         JSON API, in the shapes of --format json: /api/bodies, /api/bodies/ID/members, /api/progress, /api/indicators, \
         /api/indicators/ID/history, /api/log, /api/integrity; the chart as SVG at /indicators/ID/chart.svg.
         Read-only: GET and HEAD only (405 for anything else); the ledger is opened read-only, so record and import can \
@@ -116,7 +119,31 @@ struct CommandLineJSON: LedgerJSONSource {
         return JSON.array(rows).rendered()
       case .integrity:
         let report = try ledger.log.verify()
-        let proofs = try ProofVerification.check(ledger.log, report: report, inputs: try ProofVerification.Inputs(checkpoint: nil, keys: [], quorum: 1))
+        // `checkpoint` (a signed note) and `key` (a verifier key): checked as verify --checkpoint --key does.
+        let pasted = query.extra["checkpoint"].flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        let key = query.extra["key"].flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        let inputs: ProofVerification.Inputs
+        switch (pasted, key) {
+        case (nil, nil): inputs = try ProofVerification.Inputs(checkpoint: nil, keys: [], quorum: 1)
+        case (let pasted?, let key?):
+          let note = pasted.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+          do {
+            inputs = ProofVerification.Inputs(signed: try SignedCheckpoint(parsing: Array(note.utf8)), keys: [try NoteVerifier(key)])
+          } catch let error as NoteError {
+            throw ViewQueryError(error.description)
+          }
+        default: throw ViewQueryError("checkpoint and key go together: a checkpoint is only as good as its signature")
+        }
+        var proofs = try ProofVerification.check(ledger.log, report: report, inputs: inputs)
+        // The head's checkpoint body (C2SP: origin, size, base64 root), from the events themselves.
+        if report.isValid {
+          let size = report.head?.sequence.rawValue ?? 0
+          let root = try MerkleTree(leafHashes: try LedgerTree.leafHashes(ledger.log, through: size)).root()
+          let head = Checkpoint(origin: ProofFiles.origin(ledger.log), size: size, rootHash: root)
+          proofs.json["headCheckpoint"] = .object(["origin": .string(head.origin), "size": .integer(head.size),
+                                                   "rootHash": ProofFiles.base64(head.rootHash), "hashEncoding": .string("base64"),
+                                                   "text": .string(head.text)])
+        }
         return PolicyLedger.Verify.json(report, digest: nil, proofs: proofs).rendered()
       }
     } catch let failure as Failure where failure.status == .noInput {

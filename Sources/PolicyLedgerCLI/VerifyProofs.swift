@@ -30,6 +30,14 @@ struct ProofVerification {
       self.keys = try keys.map(ProofFiles.verifier)
       self.quorum = quorum
     }
+
+    /// A checkpoint already read (the web view's pasted one), checked with `keys`.
+    init(signed: SignedCheckpoint, keys: [NoteVerifier], quorum: Int = 1) {
+      self.path = nil
+      self.checkpoint = signed
+      self.keys = keys
+      self.quorum = quorum
+    }
   }
 
   /// Checks the stored tree and the checkpoint; `report` is the hash chain's verification.

@@ -77,7 +77,11 @@ struct Page {
       .forEach(query.extra.keys.sorted().filter { $0 != "page" }) { key in
         .input(.type(.hidden), .name(HTMLText.escaped(key)), .value(HTMLText.escaped(query.extra[key]!)))
       },
-      .button(.type(.submit), .t("表示"))
+      .if(query.datesText != nil, .input(.type(.hidden), .name("dates"), .value(HTMLText.escaped(query.datesText ?? "")))),
+      .button(.type(.submit), .t("表示")),
+      .span(.class("dates"), .t(" 日付: "),
+            .a(.href(HTMLText.escaped(query.with(dates: .wareki).link(path))), .t("和暦")), .t(" · "),
+            .a(.href(HTMLText.escaped(query.with(dates: .iso).link(path))), .t("ISO")))
     )
   }
 }

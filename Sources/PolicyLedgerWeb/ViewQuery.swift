@@ -13,6 +13,10 @@ public struct ViewQuery: Sendable, Hashable {
   public var knownAtText: String?
   public var asOf: EffectiveDate?
   public var knownAt: KnowledgeTime
+  /// The text given for `dates` (`iso`, `wareki` or `japanese`), or `nil`.
+  public var datesText: String?
+  /// How the page prints dates: `dates`, else 和暦 (the pages' default).
+  public var dates: DateStyle
   /// Other parameters kept in links (`page`, `actor`, `type`…), in sorted order.
   public var extra: [String: String]
 
@@ -21,7 +25,16 @@ public struct ViewQuery: Sendable, Hashable {
     var rest = parameters
     asOfText = rest.removeValue(forKey: "asOf").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
     knownAtText = rest.removeValue(forKey: "knownAt").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+    datesText = rest.removeValue(forKey: "dates").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
     extra = rest
+    if let datesText {
+      guard let style = DateStyle(rawValue: datesText.trimmingCharacters(in: .whitespaces).lowercased()) else {
+        throw ViewQueryError("dates: \"\(datesText)\" is not a date style; use iso, wareki or japanese")
+      }
+      dates = style
+    } else {
+      dates = .wareki
+    }
     if let asOfText {
       do { asOf = try EffectiveDate(parsing: asOfText) } catch { throw ViewQueryError("asOf: \(error.description)") }
     } else {
@@ -39,6 +52,14 @@ public struct ViewQuery: Sendable, Hashable {
     }
   }
 
+  /// This view with its dates printed in `style` (the link keeps it).
+  public func with(dates style: DateStyle) -> ViewQuery {
+    var copy = self
+    copy.dates = style
+    copy.datesText = style.rawValue
+    return copy
+  }
+
   /// The day as-of questions count from: the date's first day, else `today`.
   public func day(today: CalendarDay) -> CalendarDay { asOf?.firstDay ?? today }
 
@@ -47,6 +68,7 @@ public struct ViewQuery: Sendable, Hashable {
     var parameters: [(String, String)] = []
     if let asOfText { parameters.append(("asOf", asOfText)) }
     if let knownAtText { parameters.append(("knownAt", knownAtText)) }
+    if let datesText { parameters.append(("dates", datesText)) }
     let merged = extra.merging(more) { _, new in new }
     for key in merged.keys.sorted() where !merged[key]!.isEmpty { parameters.append((key, merged[key]!)) }
     guard !parameters.isEmpty else { return path }

@@ -68,6 +68,21 @@ struct ReadableOutputTests {
     #expect(tableHeader(table.stdout)?.contains("unit") == false)
   }
 
+  @Test("export --format csv --excel: a UTF-8 BOM, CRLF lines, the rows unchanged; --excel alone is refused")
+  func exportExcelCSV() throws {
+    let seed = try SeedLedger("export-excel")
+    let excel = try seed.run(["export", "--format", "csv", "--excel"])
+    #expect(excel.status == 0, "\(excel)")
+    #expect(Array(excel.stdoutData.prefix(3)) == [0xEF, 0xBB, 0xBF])
+    #expect(excel.stdoutData.split(separator: 0x0A, omittingEmptySubsequences: true).allSatisfy { $0.last == 0x0D })
+    let plain = try seed.run(["export", "--format", "csv"])
+    #expect(plain.stdoutData.first == UInt8(ascii: "s"))
+    #expect(Data(excel.stdoutData.dropFirst(3)) == plain.stdoutData)
+    let rows = try CSV<Named>(string: String(decoding: excel.stdoutData.dropFirst(3), as: UTF8.self)).rows
+    #expect(rows.first?["seq"] == "1")
+    expectFailure(try seed.run(["export", "--excel"]), status: 64, mentioning: ["--excel"])
+  }
+
   @Test("history CSV carries the unit, the value in force and what amended it")
   func historyCSV() throws {
     let seed = try SeedLedger("history-csv")

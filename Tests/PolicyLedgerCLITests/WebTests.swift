@@ -139,6 +139,14 @@ struct WebTests {
       let api = try server.fetch(path)
       #expect(api.status == 200, "\(path): \(api.body)")
       #expect(api.header("Content-Type")?.hasPrefix("application/json") == true)
+      if path == "/api/integrity" {
+        // verify's JSON, plus the head's checkpoint body.
+        var served = try #require(try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [String: Any])
+        #expect(served.removeValue(forKey: "headCheckpoint") != nil)
+        let printed = try #require(try seed.run(arguments).json() as? [String: Any])
+        #expect(NSDictionary(dictionary: served) == NSDictionary(dictionary: printed))
+        continue
+      }
       #expect(api.body == (try seed.run(arguments)).stdout, "\(path)")
     }
     #expect(try server.fetch("/api/bodies/no-such/members").status == 404)
@@ -187,6 +195,71 @@ struct WebTests {
     // A parameter kept in a link or a form field is escaped too.
     let log = try server.fetch(q("/log", [("actor", "\"><script>y</script>")]))
     #expect(!log.body.contains("<script") && log.body.contains("&quot;&gt;&lt;script&gt;y&lt;/script&gt;"))
+  }
+
+  @Test("integrity shows the head's checkpoint body and checks a pasted signed checkpoint (read-only); /api/integrity too")
+  func checkpoints() throws {
+    let ledger = try ProvenLedger("web-checkpoint")
+    let server = try ServedLedger(ledger: ledger.path)
+    // The body `checkpoint` signs now: origin, size and base64 root, shown on the page.
+    let signedNow = try ledger.run(["checkpoint", "--key", ledger.keyFile])
+    #expect(signedNow.status == 0, "\(signedNow)")
+    let body = try #require(signedNow.stdout.components(separatedBy: "\n\n").first)
+    let lines = body.split(separator: "\n").map(String.init)
+    #expect(lines.count == 3 && lines[1] == "96")
+    let page = try server.fetch("/integrity")
+    #expect(page.status == 200)
+    #expect(page.body.contains(lines[0] + "\n" + lines[1] + "\n" + lines[2]), "\(page.body)")
+    #expect(page.body.contains("name=\"checkpoint\"") && page.body.contains("name=\"key\""))
+
+    // A checkpoint of the first 50 events, signed by the log key: it matches, and the head extends it.
+    let cp50 = try String(contentsOfFile: ledger.checkpoint50, encoding: .utf8)
+    let before = try Data(contentsOf: URL(fileURLWithPath: ledger.path + "/data.mdb"))
+    let good = try server.fetch(q("/integrity", [("checkpoint", cp50.replacingOccurrences(of: "\n", with: "\r\n")), ("key", ledger.verifierKey)]))
+    #expect(good.status == 200)
+    #expect(good.body.contains("一致: csti-log が署名した大きさ 50 のチェックポイント"), "\(good.body)")
+    // Another key: refused, and said why.
+    let otherKey = try ledger.run(["keys", "generate", "--name", "someone-else", "--output", ledger.folder.child("other.key")])
+    let wrong = try server.fetch(q("/integrity", [("checkpoint", cp50), ("key", otherKey.stdout.trimmingCharacters(in: .whitespacesAndNewlines))]))
+    #expect(wrong.body.contains("照合できません") && wrong.body.contains("no signature by the given key"), "\(wrong.body)")
+    // A tampered root: refused.
+    var cpLines = cp50.components(separatedBy: "\n")
+    cpLines[1] = "49"
+    let altered = try server.fetch(q("/integrity", [("checkpoint", cpLines.joined(separator: "\n")), ("key", ledger.verifierKey)]))
+    #expect(altered.body.contains("照合できません") && !altered.body.contains("一致:"), "\(altered.body)")
+    let half = try server.fetch(q("/integrity", [("key", ledger.verifierKey)]))
+    #expect(half.body.contains("両方を入れてください"))
+    // Checking wrote nothing.
+    #expect(try Data(contentsOf: URL(fileURLWithPath: ledger.path + "/data.mdb")) == before)
+
+    // The API: verify --checkpoint --key's JSON, with the head checkpoint.
+    let api = try server.fetch(q("/api/integrity", [("checkpoint", cp50), ("key", ledger.verifierKey)]))
+    #expect(api.status == 200, "\(api.body)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [String: Any])
+    let checked = try #require(json["checkpoint"] as? [String: Any])
+    #expect(checked["extended"] as? Bool == true && checked["size"] as? Int == 50)
+    let head = try #require(json["headCheckpoint"] as? [String: Any])
+    #expect(head["size"] as? Int == 96 && head["text"] as? String == body + "\n" && head["rootHash"] as? String == lines[2])
+    #expect(try server.fetch(q("/api/integrity", [("checkpoint", cp50)])).status == 400)
+  }
+
+  @Test("dates=iso|wareki: pages print dates in that style (和暦 by default), links and forms keep it, a bad one is 400")
+  func datesParameter() throws {
+    let seed = try SeedLedger("web-dates")
+    let server = try ServedLedger(ledger: seed.path)
+    let wareki = try server.fetch(q("/bodies/basic-plan-panel", [("asOf", "2020-03-26")]))
+    #expect(wareki.body.contains("時点: 令和2年3月26日"))
+    let iso = try server.fetch(q("/bodies/basic-plan-panel", [("asOf", "2020-03-26"), ("dates", "iso")]))
+    #expect(iso.status == 200)
+    #expect(iso.body.contains("時点: 2020-03-26") && !iso.body.contains("時点: 令和"), "\(iso.body)")
+    #expect(iso.body.contains("name=\"dates\" value=\"iso\""), "the clock form keeps dates")
+    let tree = try server.fetch(q("/", [("asOf", "2020-03-26"), ("dates", "iso")]))
+    #expect(tree.body.contains("href=\"/bodies/basic-plan-panel?asOf=2020-03-26&amp;dates=iso\""), "links keep dates")
+    #expect(tree.body.contains("href=\"/progress?asOf=2020-03-26&amp;dates=iso\""))
+    let explicit = try server.fetch(q("/progress", [("asOf", "2020-12-31"), ("dates", "wareki")]))
+    #expect(explicit.body.contains("令和2年12月31日"))
+    let bad = try server.fetch(q("/", [("dates", "<b>meiji")]))
+    #expect(bad.status == 400 && bad.body.contains("&lt;b&gt;meiji") && !bad.body.contains("<b>meiji"))
   }
 
   @Test("it answers while another process records, and shows the new head after")
