@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import PolicyLedgerEventLog
+import PolicyLedgerProofs
 import PolicyLedgerQuery
 
 extension PolicyLedger {
@@ -26,12 +27,21 @@ extension PolicyLedger {
         is replaced by one holding the last seq written, and a run with the same file starts \
         after it. A crash between writing a batch and the file may repeat that batch, never skip \
         an event: skip lines whose seq you have already seen.
+
+        --from-checkpoint also takes a signed checkpoint (what `policy-ledger checkpoint` prints, \
+        a C2SP checkpoint note): the feed then starts after the checkpoint's tree size, once it \
+        has checked that the checkpoint's origin is this ledger and that the log still extends it \
+        (the log's tree of that size has the checkpoint's root hash); otherwise it stops with \
+        status 65 and writes nothing. Which of the two the file is, is decided by its content: a \
+        decimal number (optionally followed by a newline) is a resume file, anything else is read \
+        as a checkpoint note. A checkpoint file is only read, never replaced. Its signatures are \
+        not checked here: `verify --checkpoint FILE --key KEY` does that.
         """)
 
     @Option(help: ArgumentHelp("The first sequence number to write (default 1: the whole log).", valueName: "seq"))
     var from: UInt64?
     @Option(name: .customLong("from-checkpoint"),
-            help: ArgumentHelp("Start after the sequence number held in this file (from 1 when it does not exist yet), and keep it up to date.", valueName: "file"),
+            help: ArgumentHelp("Start after the sequence number held in this file (from 1 when it does not exist yet), and keep it up to date; or after a signed checkpoint's tree size, when the file holds one.", valueName: "file"),
             completion: .file())
     var checkpoint: String?
     @Option(help: ArgumentHelp("ndjson (the only format, the export line).", valueName: "format"))
@@ -49,8 +59,18 @@ extension PolicyLedger {
     func run() throws {
       let ledger = try self.ledger.openForReading()
       var start = SequenceNumber(from ?? 1)
-      if let checkpoint, let last = try ResumeFile.read(checkpoint) { start = SequenceNumber(last + 1) }
-      let outcome = try FeedWriter.follow(ledger.log, from: start, checkpoint: checkpoint)
+      var resumeFile: String? = nil
+      if let checkpoint {
+        switch try ResumeFile.start(checkpoint) {
+        case .resume(let last):
+          resumeFile = checkpoint
+          if let last { start = SequenceNumber(last + 1) }
+        case .checkpoint(let signed):
+          try ResumeFile.requireExtends(signed, ledger.log, path: checkpoint)
+          start = SequenceNumber(signed.checkpoint.size + 1)
+        }
+      }
+      let outcome = try FeedWriter.follow(ledger.log, from: start, checkpoint: resumeFile)
       switch outcome {
       case .stopped, .readerGone: return
       case .writeFailed(let code):
@@ -62,17 +82,40 @@ extension PolicyLedger {
 }
 
 /// The file `--from-checkpoint` keeps: the last sequence number written, as decimal text.
+/// The same option also reads a signed checkpoint note, which it never writes.
 enum ResumeFile {
-  static func read(_ path: String) throws -> UInt64? {
-    guard FileManager.default.fileExists(atPath: path) else { return nil }
-    let text: String
-    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+  enum Start {
+    /// A resume file: the last sequence number written, or nil when the file does not exist yet.
+    case resume(UInt64?)
+    /// A signed checkpoint: start after its tree size.
+    case checkpoint(SignedCheckpoint)
+  }
+
+  /// Tells a resume file (a decimal number) from a checkpoint note (anything else) by its content.
+  /// - Throws: ``Failure`` 66 (unreadable), 65 (neither a number nor a checkpoint note).
+  static func start(_ path: String) throws -> Start {
+    guard FileManager.default.fileExists(atPath: path) else { return .resume(nil) }
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
       throw Failure(.noInput, "cannot read the checkpoint file \(path): \(Failure.reason(error))")
     }
-    guard let value = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-      throw Failure(.dataError, "the checkpoint file \(path) does not hold a sequence number")
+    if let text = String(data: data, encoding: .utf8), let value = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+      return .resume(value)
     }
-    return value
+    do { return .checkpoint(try SignedCheckpoint(parsing: Array(data))) } catch {
+      throw Failure(.dataError, "the checkpoint file \(path) holds neither a sequence number (a resume file) nor a signed checkpoint note: \(error)")
+    }
+  }
+
+  /// Refuses a checkpoint of another ledger, larger than the log, or whose root hash the log's
+  /// tree of the same size does not have (status 65).
+  static func requireExtends(_ signed: SignedCheckpoint, _ log: EventLog, path: String) throws {
+    let tree = try LedgerTree(log: log)
+    let option = "--from-checkpoint \(path)"
+    try ProofFiles.requireFits(signed, log, size: tree.size, option: option)
+    guard try tree.tree.root(size: signed.checkpoint.size) == signed.checkpoint.rootHash else {
+      throw Failure(.dataError, "\(option): " + CheckpointMismatch.rootDiffers(size: signed.checkpoint.size, firstDifferingEvent: nil).description)
+    }
   }
 
   /// Replaces the file with one holding `sequence` (written beside it, then renamed over it).

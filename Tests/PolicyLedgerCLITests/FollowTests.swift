@@ -162,6 +162,52 @@ struct FollowTests {
     #expect(try String(contentsOfFile: file, encoding: .utf8) == "\(count + 1)\n")
   }
 
+  @Test("--from-checkpoint with a signed checkpoint starts after its size, only when this ledger extends it, and leaves the file alone")
+  func signedCheckpoint() throws {
+    let seed = try SeedLedger("follow-signed")
+    let count = try seed.run(["export"]).lines.count
+    let folder = TemporaryFolder("follow-signed-keys")
+    let key = folder.child("log.key")
+    #expect(try seed.run(["keys", "generate", "--name", "feed-test", "--output", key]).status == 0)
+    let signed = try seed.run(["checkpoint", "--key", key])
+    #expect(signed.status == 0, "\(signed)")
+    let note = folder.child("head.checkpoint")
+    try signed.stdoutData.write(to: URL(fileURLWithPath: note))
+    let input = folder.child("one.ndjson")
+    try Data((FollowTests.newObservation + "\n").utf8).write(to: URL(fileURLWithPath: input))
+    #expect(try seed.run(["import", input]).status == 0)
+    func write(_ name: String, _ bytes: Data) throws -> String {
+      let path = folder.child(name)
+      try bytes.write(to: URL(fileURLWithPath: path))
+      return path
+    }
+
+    let follower = try Follower(["--ledger", seed.path, "--from-checkpoint", note])
+    let (lines, _) = follower.waitForLines(1)
+    usleep(200_000)
+    #expect(follower.lines.count == 1)
+    #expect(lines.first.flatMap(seq) == count + 1)
+    #expect(follower.stop(SIGTERM) == 0)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: note)) == signed.stdoutData, "a checkpoint file is never replaced")
+
+    // Another ledger's checkpoint.
+    let other = try SeedLedger("follow-signed-other")
+    expectFailure(try other.run(["follow", "--from-checkpoint", note]), status: 65, mentioning: ["another ledger"])
+    // The same origin and size with another root: the log does not extend it.
+    var text = signed.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    text[2] = Data(repeating: 0, count: 32).base64EncodedString()
+    let forged = try write("forged.checkpoint", Data(text.joined(separator: "\n").utf8))
+    expectFailure(try seed.run(["follow", "--from-checkpoint", forged]), status: 65, mentioning: ["rewritten"])
+    // Larger than the log.
+    text = signed.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    text[1] = "\(count + 100)"
+    let larger = try write("larger.checkpoint", Data(text.joined(separator: "\n").utf8))
+    expectFailure(try seed.run(["follow", "--from-checkpoint", larger]), status: 65, mentioning: ["\(count + 100)"])
+    // Neither a number nor a note.
+    let garbage = try write("garbage.checkpoint", Data("twelve\n".utf8))
+    expectFailure(try seed.run(["follow", "--from-checkpoint", garbage]), status: 65, mentioning: ["neither a sequence number"])
+  }
+
   @Test("a reader that goes away ends it quietly with status 0, even while it waits")
   func readerGoesAway() throws {
     let seed = try SeedLedger("follow-pipe")

@@ -8,6 +8,8 @@ import PolicyLedgerQuery
 /// What one scale measured. Rates are events per second, latencies nanoseconds, times seconds.
 struct ScaleResult {
   var events = 0
+  /// The --replicate-url phase, when run.
+  var replication: ReplicationResult?
   var batch = 0
   var generateSeconds = 0.0
   var history: GeneratedHistory?
@@ -96,6 +98,10 @@ struct BenchOptions {
   var writeNDJSON: String?
   /// Values recorded before the backdated observation (default: min(n, 100,000)).
   var backdateValues: Int?
+  /// --replicate-url: a PostgreSQL server to time `policy-ledger replicate` into (not run when nil).
+  var replicateURL: String?
+  /// --policy-ledger: the CLI binary the replication phase runs.
+  var policyLedger: String?
 
   func runs(_ phase: String) -> Bool { only?.contains(phase) ?? true }
 }
@@ -207,6 +213,11 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
   // the file and each named database.
   result.ledgerFileBytes = fileSize(ledgerPath + "/data.mdb")
   result.databases = try RawLMDB.databaseStatistics(path: ledgerPath)
+  if options.replicateURL != nil {
+    let replication = try runReplication(ledgerPath: ledgerPath, events: n, work: base, options: options)
+    result.replication = replication
+    progress("[\(n)] replicate into PostgreSQL: \(fmt(Double(replication.events) / replication.replicateSeconds)) events/s; COPY of the same rows: \(fmt(Double(replication.events) / replication.copySeconds)) rows/s")
+  }
   if options.baselines {
     let copy = try RawLMDB.copyRows(from: ledgerPath, to: base + "/rows", transactions: batches.count, mapSize: options.mapSize)
     result.rawRowsSeconds = copy.seconds

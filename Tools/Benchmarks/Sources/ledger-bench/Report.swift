@@ -19,6 +19,7 @@ struct Report {
     var command = "cd Tools/Benchmarks && swift run -c release ledger-bench --scales \(scales.map(String.init).joined(separator: ","))"
     if scales.isEmpty { command = "cd Tools/Benchmarks && swift run -c release ledger-bench --scales none" }
     if options.quick { command = "cd Tools/Benchmarks && swift run ledger-bench --quick" }
+    if options.replicateURL != nil { command += " --replicate-url URL" }
     if options.batch != 1000 && !options.quick { command += " --batch \(options.batch)" }
     if let k = options.backdateValues { command += " --backdate-values \(k)" }
     if !options.membership.isEmpty {
@@ -36,6 +37,7 @@ struct Report {
     if results.count > 1 { out += growthTable() }
     if !results.isEmpty { out += targetsTable() }
     if !membership.isEmpty { out += membershipTable() }
+    if results.contains(where: { $0.replication != nil }) { out += replicationTable() }
     if !results.isEmpty {
       out += storageTable()
       out += historyTable()
@@ -238,6 +240,20 @@ struct Report {
     t.append("| events by type | " + membership.map { "\(integer($0.seats)) seats" }.joined(separator: " | ") + " |")
     t.append("|---|" + membership.map { _ in "---:|" }.joined())
     for type in types { t.append("| `\(type)` | " + membership.map { integer($0.counts[type] ?? 0) }.joined(separator: " | ") + " |") }
+    return t
+  }
+
+  func replicationTable() -> [String] {
+    var t: [String] = ["", "### Replication into PostgreSQL (`--replicate-url`)", "",
+                       "`policy-ledger replicate` of the scale's ledger into a new database (its own `verify` of the ledger and process start included), against `COPY` of the same rows into a table of the same columns and indexes.", "",
+                       "| events | replicate s | replicate events/s | COPY s | COPY rows/s | replicate ÷ COPY (rate) |",
+                       "|---:|---:|---:|---:|---:|---:|"]
+    for r in results {
+      guard let p = r.replication, p.replicateSeconds > 0, p.copySeconds > 0 else { continue }
+      let replicate = Double(p.events) / p.replicateSeconds
+      let copy = Double(p.events) / p.copySeconds
+      t.append("| \(p.events) | \(fmt(p.replicateSeconds)) | \(fmt(replicate)) | \(fmt(p.copySeconds)) | \(fmt(copy)) | \(String(format: "%.2f×", replicate / copy)) |")
+    }
     return t
   }
 

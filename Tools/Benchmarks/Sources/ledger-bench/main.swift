@@ -26,6 +26,10 @@ let usage = """
     --membership-events N  events per membership-heavy history (default 50000)
     --write-ndjson FILE  write the first scale's generated history as NDJSON import lines to FILE, for
                       timing `policy-ledger import FILE` (and its peak memory) outside this process
+    --replicate-url URL  also time `policy-ledger replicate` of each scale's ledger into a new database
+                      on this PostgreSQL server (its role must create databases), against COPY of the
+                      same rows; needs psql and the policy-ledger binary (default: not run)
+    --policy-ledger PATH  the binary for --replicate-url (default ../../.build/release/policy-ledger, else debug)
     --no-baselines    measure the ledger only (for profiling)
     --dir PATH        working folder (default: a fresh folder under the temporary directory)
     --keep            keep the ledgers and baseline files
@@ -63,6 +67,8 @@ func parseOptions(_ arguments: [String]) throws -> BenchOptions {
     case "--appends": options.appends = try number(value())
     case "--only": options.only = Set(try value().split(separator: ",").map(String.init))
     case "--no-baselines": options.baselines = false
+    case "--replicate-url": options.replicateURL = try value()
+    case "--policy-ledger": options.policyLedger = try value()
     case "--dir": options.directory = try value()
     case "--keep": options.keep = true
     case "--map-gib": options.mapSize = try number(value()) << 30
