@@ -1,5 +1,6 @@
 import Foundation
 @testable import PolicyLedgerProofs
+@testable import PolicyLedgerEventLog
 import Testing
 
 /// Keys and notes published in golang.org/x/mod/sumdb/note/note_test.go (TestNewVerifier,
