@@ -8,7 +8,7 @@ extension PolicyLedger {
   /// `audit ID`: every event that touched an entity.
   struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Every event that touched an entity, with both clocks, the actor, and whether it was later corrected or retracted.",
+      abstract: "Every event that touched an entity, with both clocks, the actor, whether it was later corrected or retracted, and its signature.",
       discussion: """
         ID is a stream id such as body:csti or indicator:young-faculty, or a bare id (csti), tried as a \
         body, an indicator, a decision and a person. With --as-of, only events effective on or before \
@@ -35,18 +35,20 @@ extension PolicyLedger {
       let stream = try Audit.resolve(id, in: ledger)
       let asOf = try time.asOf?.value("--as-of").firstDay
       let trail = try ledger.audit(stream, knownAt: try time.knowledge()).filter { entry in asOf.map { entry.event.effective.firstDay <= $0 } ?? true }
-      var table = TextTable([.init("seq", alignRight: true), .init("effective"), .init("recorded (UTC)"), .init("actor"), .init("type"), .init("status")])
+      var table = TextTable([.init("seq", alignRight: true), .init("effective"), .init("recorded (UTC)"), .init("actor"), .init("type"), .init("status"), .init("signature")])
       var json: [JSON] = []
+      let registry = try ledger.signingRegistry()
       for entry in trail {
         let e = entry.event
         let (status, by) = Render.amendment(entry.status)
+        let signature = try ledger.signatureStatus(of: e, registry: registry)
         table.append([Cell(e.sequence.description), Cell.date(e.effective), Cell(e.recordedAt.tableText, raw: e.recordedAt.description),
-                      Cell(e.actor), Cell(e.type), Cell(status)])
+                      Cell(e.actor), Cell(e.type), Cell(status), Render.signature(signature)])
         json.append(.fields([
           "seq": .integer(e.sequence.rawValue), "effective": .string(e.effective.description), "recorded": .string(e.recordedAt.description),
           "actor": .string(e.actor), "type": .string(e.type), "status": .string(status.components(separatedBy: " by ")[0]),
           "amendedBy": by.map { .integer($0.rawValue) } ?? .null, "source": .optional(e.source), "hash": .string(e.hash.description),
-          "streams": .strings(e.streams.map(\.rawValue)), "payload": JSON(e.payload),
+          "streams": .strings(e.streams.map(\.rawValue)), "payload": JSON(e.payload), "signature": Render.signatureJSON(signature),
         ]))
       }
       Report(caption: ["\(stream): \(Render.count(trail.count, "event"))."], table: table, json: .array(json)).emit(output.format)

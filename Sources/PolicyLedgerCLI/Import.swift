@@ -30,8 +30,14 @@ extension PolicyLedger {
     @Flag(name: .customLong("dry-run"), help: "Validate every line against the ledger and report the count; write nothing.")
     var dryRun = false
 
-    @Option(help: ArgumentHelp("The actor for lines that name none. Default: the OS user.", valueName: "name"))
+    @Option(help: ArgumentHelp("The actor for lines that name none. Default: the actor --sign-with's key is registered to, else the OS user.", valueName: "name"))
     var actor: String?
+
+    @Option(
+      name: .customLong("sign-with"),
+      help: ArgumentHelp("Sign every event with this private key file (mode 600); every line's actor must be the one the key is registered to.", valueName: "keyfile"),
+      completion: .file())
+    var signWith: String?
 
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions
@@ -43,7 +49,8 @@ extension PolicyLedger {
     func run() throws {
       let input = try InputFile.open(file)
       defer { input.close() }
-      let source = NDJSONSource(input: input, defaultActor: actor ?? EntryOptions.osUser)
+      let signer = try signWith.map(ProofFiles.signer(at:))
+      let source = NDJSONSource(input: input, defaultActor: actor ?? EntryOptions.actor(registeredTo: signer, ledger: ledger) ?? EntryOptions.osUser)
       // Progress covers the whole import (reading, validating, recording, committing), on
       // standard error, and only when it is a terminal and the input is long.
       var progress = Console.stderrIsTerminal && input.size > 1 << 20 ? ProgressBar(total: input.size, label: "importing \(input.name)", unit: "bytes") : nil
@@ -55,7 +62,7 @@ extension PolicyLedger {
       var duplicates: [(line: Int, sequence: UInt64, byKey: Bool)] = []
       func record(_ ledger: CouncilLedger) throws -> StreamedAppend {
         do {
-          let summary = try ledger.record(dryRun: dryRun, chunks: {
+          let summary = try ledger.record(dryRun: dryRun, signedBy: signer, chunks: {
             try source.restart()
             duplicates = []
             return { try source.nextChunk() }

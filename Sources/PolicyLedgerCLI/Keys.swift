@@ -8,8 +8,8 @@ extension PolicyLedger {
   /// `keys`: Ed25519 signing keys in the C2SP signed-note format.
   struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Make and show the Ed25519 keys that sign checkpoints (C2SP signed-note format).",
-      subcommands: [Generate.self, Show.self])
+      abstract: "Make the Ed25519 keys that sign checkpoints and events (C2SP signed-note format); register actors' keys and set the signing policy.",
+      subcommands: [Generate.self, Show.self, Register.self, Revoke.self, Policy.self, List.self])
 
     /// `keys generate`: a new private key file; prints the verifier key.
     struct Generate: ParsableCommand {

@@ -7,7 +7,7 @@ extension PolicyLedger {
   /// `log`: the event log in order.
   struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "The event log in sequence order: seq, effective date, recorded-at (UTC), actor, type, short hash.",
+      abstract: "The event log in sequence order: seq, effective date, recorded-at (UTC), actor, type, short hash, signature.",
       discussion: """
         Filters: --actor NAME (exactly), --type TYPE (indicator.observed, or indicator for every indicator.* type), \
         --stream ID (body:csti, or csti for any kind), --recorded-from and --recorded-to (moments, inclusive).
@@ -34,7 +34,8 @@ extension PolicyLedger {
     func run() throws {
       let ledger = try ledger.openForReading()
       // Rows are written as they are read (JSON, CSV), so that memory stays flat however long the log.
-      var rows = RowStream(output.format, columns: [.init("seq", alignRight: true), .init("effective"), .init("recorded (UTC)"), .init("actor"), .init("type"), .init("hash")])
+      var rows = RowStream(output.format, columns: [.init("seq", alignRight: true), .init("effective"), .init("recorded (UTC)"), .init("actor"), .init("type"), .init("hash"), .init("signature")])
+      let registry = try ledger.signingRegistry()
       var shown = 0
       // Known at a moment: only the events recorded by then (recorded-at grows with seq).
       let through: SequenceNumber?
@@ -47,9 +48,11 @@ extension PolicyLedger {
         let filter = try self.filter.predicate()
         try ledger.log.forEachEvent(from: SequenceNumber(from), through: through) { e in
           guard filter(e) else { return true }
+          let signature = try ledger.signatureStatus(of: e, registry: registry)
           rows.append([Cell(e.sequence.description), Cell.date(e.effective), Cell(e.recordedAt.tableText, raw: e.recordedAt.description),
-                       Cell(e.actor), Cell(e.type), Cell(String(e.hash.description.prefix(12)), raw: e.hash.description)],
-                      json: Log.json(e))
+                       Cell(e.actor), Cell(e.type), Cell(String(e.hash.description.prefix(12)), raw: e.hash.description),
+                       Render.signature(signature)],
+                      json: Log.json(e, signature: signature))
           shown += 1
           return limit.map { shown < $0 } ?? true
         }
@@ -59,10 +62,10 @@ extension PolicyLedger {
     }
 
     /// One event as `log --format json` prints it (the web API's `/api/log` too).
-    static func json(_ e: RecordedEvent) -> JSON {
+    static func json(_ e: RecordedEvent, signature: SignatureStatus) -> JSON {
       .fields(["seq": .integer(e.sequence.rawValue), "effective": .string(e.effective.description), "recorded": .string(e.recordedAt.description),
                "actor": .string(e.actor), "type": .string(e.type), "hash": .string(e.hash.description),
-               "streams": .strings(e.streams.map(\.rawValue)), "source": .optional(e.source)])
+               "streams": .strings(e.streams.map(\.rawValue)), "source": .optional(e.source), "signature": Render.signatureJSON(signature)])
     }
   }
 }

@@ -215,16 +215,40 @@ struct EntryOptions: ParsableArguments {
     valueName: "key"))
   var key: String?
 
+  @Option(
+    name: .customLong("sign-with"),
+    help: ArgumentHelp(
+      "Sign the event with this private key file (mode 600), whose key is registered to the actor (`keys register`).",
+      discussion: "The signature (Ed25519 over the event's chain hash) is stored with the event; `verify`, `log` and `audit` check it. Without --actor, the actor is the one the key is registered to.",
+      valueName: "keyfile"),
+    completion: .file())
+  var signWith: String?
+
   func validate() throws {
     _ = try expectedVersion?.value("--expected-version")
+    if let signWith, signWith.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--sign-with needs a private key file.") }
     if let key, let reason = EventKey.validationError(key) { throw ValidationError("--key: \(reason)") }
     if let actor, actor.trimmingCharacters(in: .whitespaces).isEmpty {
       throw ValidationError("--actor cannot be empty.")
     }
   }
 
-  /// `--actor`, else the OS user.
-  var resolvedActor: String { actor ?? EntryOptions.osUser }
+  /// The key of `--sign-with`, read (and its file's mode checked); `nil` without the option.
+  /// - Throws: ``Failure`` as `ProofFiles.signer(at:)`.
+  func signer() throws -> NoteSigner? { try signWith.map(ProofFiles.signer(at:)) }
+
+  /// `--actor`; else, signing, the actor `signer` is registered to now; else the OS user.
+  func resolvedActor(signer: NoteSigner?, ledger: LedgerOptions) -> String {
+    if let actor { return actor }
+    return EntryOptions.actor(registeredTo: signer, ledger: ledger) ?? EntryOptions.osUser
+  }
+
+  /// The actor `signer`'s key is registered to now, if it is.
+  static func actor(registeredTo signer: NoteSigner?, ledger: LedgerOptions) -> String? {
+    guard let signer, ledger.ledgerExists, let registry = try? ledger.openForReading().signingRegistry() else { return nil }
+    let key = signer.verifier
+    return registry.registrations.last { $0.key == key && $0.revoked == nil }?.actor
+  }
 
   static var osUser: String {
     if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name, let text = String(validatingCString: name), !text.isEmpty {

@@ -65,7 +65,8 @@ extension PolicyLedger {
       bytes = Array(lines[0])
       if String(validating: bytes, as: UTF8.self) == nil { throw Failure(.dataError, "\(origin) is not valid UTF-8 text") }
       let parsed: CouncilLedger.Entry
-      do { parsed = try NDJSON.entry(from: bytes, number: 1, defaultActor: entry.resolvedActor) } catch {
+      let signer = try entry.signer()
+      do { parsed = try NDJSON.entry(from: bytes, number: 1, defaultActor: entry.resolvedActor(signer: signer, ledger: ledger)) } catch {
         throw Failure(.dataError, "\(origin)" + (error.field.map { ", field \"\($0)\"" } ?? "") + ": \(error.reason)")
       }
       // An export line keeps its number and is checked against its chain: that is `import`'s work.
@@ -75,7 +76,7 @@ extension PolicyLedger {
       if let given = entry.key, let inLine = parsed.key, given != inLine {
         throw Failure(.usage, "--key \(given) differs from the line's key \"\(inLine)\"; give one of them")
       }
-      try Recorder.record(parsed.event, effective: parsed.effective, actor: parsed.actor, source: parsed.source,
+      try Recorder.record(parsed.event, effective: parsed.effective, actor: parsed.actor, source: parsed.source, signer: signer,
                           options: entry, ledger: ledger, format: output.format, flags: [:], key: parsed.key ?? entry.key)
     }
   }
@@ -110,14 +111,15 @@ extension EventRecording {
   }
 
   func run() throws {
-    try Recorder.record(try event(), effective: try effectiveDate(), actor: entry.resolvedActor, source: entry.source,
+    let signer = try entry.signer()
+    try Recorder.record(try event(), effective: try effectiveDate(), actor: entry.resolvedActor(signer: signer, ledger: ledger), source: entry.source, signer: signer,
                         options: entry, ledger: ledger, format: output.format, flags: Self.flags, key: entry.key)
   }
 }
 
 /// Records one event and prints what the ledger assigned.
 enum Recorder {
-  static func record(_ event: CouncilEvent, effective: EffectiveDate?, actor: String, source: String?,
+  static func record(_ event: CouncilEvent, effective: EffectiveDate?, actor: String, source: String?, signer: NoteSigner?,
                      options: EntryOptions, ledger: LedgerOptions, format: OutputFormat, flags: [String: String], key: String? = nil,
                      amend: ((SequenceNumber, CouncilLedger) throws -> (payload: CanonicalValue, effective: EffectiveDate))? = nil) throws {
     var event = event
@@ -126,7 +128,8 @@ enum Recorder {
       if let flag = flags[field] { return "\(flag)" }
       if field == "actor" { return "--actor" }
       if field == "source" { return "--source" }
-      if field == "key" { return "--key" }
+      if field == "key" { return flags["key"] ?? "--key" }
+      if field == "signature" { return "--sign-with" }
       return "field \"\(field)\""
     }
     // Before anything derives stream ids from the payload's ids.
@@ -165,7 +168,7 @@ enum Recorder {
       if let expected, let mainStream { expectations[mainStream] = expected }
       let entry = CouncilLedger.Entry(event, effective: effective, actor: actor, source: source, key: key)
       do {
-        let outcome = try ledger.recordReporting([entry], expectations: expectations)
+        let outcome = try ledger.recordReporting([entry], expectations: expectations, signedBy: signer)
         if let duplicate = outcome.duplicates.first { return (try ledger.log.event(duplicate.sequence), true) }
         return (outcome.recorded[0], false)
       } catch ProjectionError.invalid(_, let field, let reason) {

@@ -77,7 +77,8 @@ extension PolicyLedger.Record {
     func effectiveDate() throws -> EffectiveDate? { try effective?.value("--effective") }
 
     func run() throws {
-      try Recorder.record(try event(), effective: try effectiveDate(), actor: entry.resolvedActor, source: entry.source,
+      let signer = try entry.signer()
+      try Recorder.record(try event(), effective: try effectiveDate(), actor: entry.resolvedActor(signer: signer, ledger: ledger), source: entry.source, signer: signer,
                           options: entry, ledger: ledger, format: output.format, flags: Self.flags, key: entry.key,
                           amend: payload == nil ? { try self.replacement(for: $0, in: $1) } : nil)
     }

@@ -153,6 +153,30 @@ enum Render {
     case .superseded(let by): return ("superseded by \(by)", by)
     }
   }
+
+  /// A signature's cell: the key (`yamada+5880bd94`), empty when unsigned, or what is wrong in
+  /// capitals (the full reason is `verify`'s); CSV and JSON carry the summary.
+  static func signature(_ status: SignatureStatus) -> Cell {
+    switch status {
+    case .signed(let key, _): Cell("\(key.name)+\(keyIDHex(key.keyID))")
+    case .unsigned(nil): Cell("", raw: "unsigned")
+    case .unsigned: Cell("UNSIGNED (required)", raw: status.summary)
+    case .bad: Cell("BAD SIGNATURE", raw: status.summary)
+    }
+  }
+
+  /// A signature as `log` and `audit` write it in JSON: `status` (signed, unsigned, bad), the
+  /// key when signed, the problem when it fails.
+  static func signatureJSON(_ status: SignatureStatus) -> JSON {
+    switch status {
+    case .signed(let key, let registration):
+      .fields(["status": .string("signed"), "key": .string(key.description), "registration": .integer(registration.rawValue)])
+    case .unsigned(let required):
+      .fields(["status": .string("unsigned"), "required": .bool(required != nil), "problem": required == nil ? nil : .string(status.summary)])
+    case .bad:
+      .fields(["status": .string("bad"), "problem": .string(status.summary)])
+    }
+  }
 }
 
 extension TimeOptions {

@@ -109,10 +109,11 @@ struct CommandLineJSON: LedgerJSONSource {
         case .through(let s): through = s
         }
         var rows: [JSON] = []
+        let registry = try ledger.signingRegistry()
         if through != SequenceNumber(0) {
           try ledger.log.forEachEvent(from: SequenceNumber(max(1, from)), through: through) { e in
             guard predicate(e) else { return true }
-            rows.append(PolicyLedger.Log.json(e))
+            rows.append(PolicyLedger.Log.json(e, signature: try ledger.signatureStatus(of: e, registry: registry)))
             return rows.count < limit
           }
         }
@@ -143,6 +144,7 @@ struct CommandLineJSON: LedgerJSONSource {
           proofs.json["headCheckpoint"] = .object(["origin": .string(head.origin), "size": .integer(head.size),
                                                    "rootHash": ProofFiles.base64(head.rootHash), "hashEncoding": .string("base64"),
                                                    "text": .string(head.text)])
+          proofs.add(try ledger.verifySignatures())
         }
         return PolicyLedger.Verify.json(report, digest: nil, proofs: proofs).rendered()
       }

@@ -12,7 +12,9 @@ extension PolicyLedger {
         With --digest SEQ:HEX (as `policy-ledger digest` printed it earlier) also check that the ledger still \
         extends that digest: nothing up to that event was rewritten.
 
-        It also checks the stored Merkle tree against the events. With --checkpoint FILE --key VERIFIERKEY \
+        It also checks the stored Merkle tree against the events, and every event's signature: signed by a \
+        key registered to its actor, unsigned, or badly signed (a failure, as is an unsigned event where the \
+        policy requires signatures). With --checkpoint FILE --key VERIFIERKEY \
         (as `policy-ledger checkpoint` printed it earlier), it checks the checkpoint's signature and that the \
         ledger's first SIZE events still have its root hash, naming the first differing event where it can; \
         repeat --key and give --quorum K to require K of those keys (witnesses' cosignatures).
@@ -36,7 +38,10 @@ extension PolicyLedger {
       let given = try digest?.value("--digest")
       let inputs = try ProofVerification.Inputs(checkpoint: checkpoint, keys: key, quorum: quorum)
       let report = try ledger.log.verify(extending: given)
-      let proofs = try ProofVerification.check(ledger.log, report: report, inputs: inputs)
+      var proofs = try ProofVerification.check(ledger.log, report: report, inputs: inputs)
+      // Signatures are checked against the events as they stand; over a broken chain they would
+      // say nothing that the chain's failure does not.
+      if report.isValid { proofs.add(try ledger.verifySignatures()) }
       try Verify.emit(report, digest: given, format: output.format, proofs: proofs)
     }
 

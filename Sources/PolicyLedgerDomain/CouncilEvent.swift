@@ -18,6 +18,9 @@ public enum CouncilEvent: Hashable, Sendable {
   case memberDeparted(MemberDeparted)
   case eventCorrected(EventCorrected)
   case eventRetracted(EventRetracted)
+  case actorKeyRegistered(ActorKeyRegistered)
+  case actorKeyRevoked(ActorKeyRevoked)
+  case signingPolicySet(SigningPolicySet)
 
   /// Every event type name this build knows, with its current schema version.
   public static let types: [String: Int] = [
@@ -26,6 +29,7 @@ public enum CouncilEvent: Hashable, Sendable {
     "indicator.defined": 1, "indicator.observed": 1, "indicator.target-revised": 1, "indicator.retired": 1,
     "member.appointed": 1, "member.role-changed": 1, "member.affiliation-changed": 1, "member.departed": 1,
     "event.corrected": 1, "event.retracted": 1,
+    "actor.key-registered": 1, "actor.key-revoked": 1, "ledger.signing-policy": 1,
   ]
 
   /// The type name, such as `body.established`.
@@ -47,6 +51,9 @@ public enum CouncilEvent: Hashable, Sendable {
     case .memberDeparted: "member.departed"
     case .eventCorrected: "event.corrected"
     case .eventRetracted: "event.retracted"
+    case .actorKeyRegistered: "actor.key-registered"
+    case .actorKeyRevoked: "actor.key-revoked"
+    case .signingPolicySet: "ledger.signing-policy"
     }
   }
 
@@ -73,6 +80,9 @@ public enum CouncilEvent: Hashable, Sendable {
     case .memberDeparted(let p): return try encoder.encode(p)
     case .eventCorrected(let p): return try encoder.encode(p)
     case .eventRetracted(let p): return try encoder.encode(p)
+    case .actorKeyRegistered(let p): return try encoder.encode(p)
+    case .actorKeyRevoked(let p): return try encoder.encode(p)
+    case .signingPolicySet(let p): return try encoder.encode(p)
     }
   }
 
@@ -106,6 +116,9 @@ public enum CouncilEvent: Hashable, Sendable {
       case "member.departed": return .memberDeparted(try decoder.decode(MemberDeparted.self, from: payload))
       case "event.corrected": return .eventCorrected(try decoder.decode(EventCorrected.self, from: payload))
       case "event.retracted": return .eventRetracted(try decoder.decode(EventRetracted.self, from: payload))
+      case "actor.key-registered": return try CouncilEvent.actorKeyRegistered(decoder.decode(ActorKeyRegistered.self, from: payload)).normalisingActorKey()
+      case "actor.key-revoked": return try CouncilEvent.actorKeyRevoked(decoder.decode(ActorKeyRevoked.self, from: payload)).normalisingActorKey()
+      case "ledger.signing-policy": return .signingPolicySet(try decoder.decode(SigningPolicySet.self, from: payload))
       default: throw CouncilEventError(field: "type", reason: "unknown event type \"\(type)\"")
       }
     } catch let error as CouncilEventError {
@@ -140,6 +153,9 @@ public enum CouncilEvent: Hashable, Sendable {
     "member.departed": ["body", "person", "reason"],
     "event.corrected": ["corrects", "reason", "payload", "effective"],
     "event.retracted": ["retracts", "reason"],
+    "actor.key-registered": ["actor", "key"],
+    "actor.key-revoked": ["actor", "key", "reason"],
+    "ledger.signing-policy": ["signatures", "reason"],
   ]
 
   /// A misspelt field would otherwise be dropped silently; refuse it instead.
@@ -180,6 +196,10 @@ public enum CouncilEvent: Hashable, Sendable {
     case .memberAffiliationChanged(let p): return [.body(p.body), .person(p.person)]
     case .memberDeparted(let p): return [.body(p.body), .person(p.person)]
     case .eventCorrected, .eventRetracted: return []
+    // The key's id: every key's registrations and revocations are one short stream. A payload
+    // whose key does not parse has no stream (it is refused before it is recorded).
+    case .actorKeyRegistered, .actorKeyRevoked: return ((try? actorKey()) ?? nil).map { [.actorKey($0.keyID)] } ?? []
+    case .signingPolicySet: return [.signingPolicy]
     }
   }
 
@@ -191,7 +211,7 @@ public enum CouncilEvent: Hashable, Sendable {
     case .decisionScheduled(let p): return [.decision(p.decision)]
     case .decisionTaken(let p): return [.decision(p.decision)]
     case .indicatorDefined(let p): return [.indicator(p.indicator)]
-    case .eventCorrected, .eventRetracted: return []
+    case .eventCorrected, .eventRetracted, .actorKeyRegistered, .actorKeyRevoked, .signingPolicySet: return []
     default: return Array(streams.prefix(self.isMembership ? 2 : 1))
     }
   }
@@ -280,7 +300,7 @@ public enum CouncilEvent: Hashable, Sendable {
     case .memberRoleChanged(let p): ids = [("body", p.body), ("person", p.person)]
     case .memberAffiliationChanged(let p): ids = [("body", p.body), ("person", p.person)]
     case .memberDeparted(let p): ids = [("body", p.body), ("person", p.person)]
-    case .eventCorrected, .eventRetracted: ids = []
+    case .eventCorrected, .eventRetracted, .actorKeyRegistered, .actorKeyRevoked, .signingPolicySet: ids = []
     }
     for (field, id) in ids {
       if let problem = CouncilEvent.localIDError(id) { return CouncilEventError(field: field, reason: "\"\(id)\" is not a valid id: \(problem)") }

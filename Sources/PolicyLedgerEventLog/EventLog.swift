@@ -41,6 +41,9 @@ public final class EventLog: Sendable {
   /// The idempotency keys (``EventKey``); `nil` only in a ledger written before they existed
   /// and opened read-only (opening one for writing creates and fills it).
   let keys: LMDBDatabase?
+  /// Actors' signatures (EventSignatures.swift); `nil` only in a ledger written before they
+  /// existed and opened read-only (all its events are unsigned).
+  let signatures: LMDBDatabase?
   let clock: @Sendable () -> LedgerTimestamp
 
   /// How to open a ledger.
@@ -137,7 +140,7 @@ public final class EventLog: Sendable {
       let created = options.clock()
       try environment.write { txn in
         let meta = try txn.database(named: "meta", create: true)!
-        for name in ["events", "streams", "effective", "recorded", "keys", EventLog.merkleDatabaseName] { _ = try txn.database(named: name, create: true) }
+        for name in ["events", "streams", "effective", "recorded", "keys", EventLog.merkleDatabaseName, EventLog.signaturesDatabaseName] { _ = try txn.database(named: name, create: true) }
         try txn.put(Array(EventLog.ledgerKind.utf8), for: Array("kind".utf8), in: meta)
         try txn.put(Array(EventLog.formatVersion.utf8), for: Array("format-version".utf8), in: meta)
         try txn.put(Array(id.utf8), for: Array("ledger-id".utf8), in: meta)
@@ -180,6 +183,8 @@ public final class EventLog: Sendable {
     // then); filled on its next append.
     let merkle = try environment.database(named: EventLog.merkleDatabaseName, create: false)
     self.merkle = try merkle ?? (options.readOnly ? nil : environment.database(named: EventLog.merkleDatabaseName, create: true))
+    let signatures = try environment.database(named: EventLog.signaturesDatabaseName, create: false)
+    self.signatures = try signatures ?? (options.readOnly ? nil : environment.database(named: EventLog.signaturesDatabaseName, create: true))
     // A ledger written before idempotency keys existed has no `keys` database: opened for
     // writing, it gets one, filled from its events (once). If that fails (a damaged event, a
     // write refused), the ledger opens without it and `rebuild` makes it.

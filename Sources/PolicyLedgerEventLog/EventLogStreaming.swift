@@ -90,3 +90,22 @@ extension EventLog {
     }
   }
 }
+
+extension EventLog {
+  /// The events of every stream whose id begins with `prefix` (such as `key:`), in sequence
+  /// order: one walk over that part of the `streams` index. For families of short streams.
+  public func sequences<T: LMDBReader & ~Copyable>(inStreamsWithPrefix prefix: String, in txn: borrowing T) throws -> [SequenceNumber] {
+    let bytes = Array(prefix.utf8)
+    return try storageErrors {
+      try txn.withCursor(streams) { c in
+        var out: [SequenceNumber] = []
+        var entry = try c.seek(atLeast: bytes)
+        while let e = entry, e.key.starts(with: bytes) {
+          out.append(SequenceNumber(keyBytes: e.value))
+          entry = try c.next()
+        }
+        return out.sorted()
+      }
+    }
+  }
+}

@@ -52,10 +52,11 @@ extension CouncilLedger {
   }
 
   /// As ``record(_:expectations:dryRun:)``, also saying which entries were already recorded.
-  public func recordReporting(_ entries: [Entry], expectations: [StreamID: ExpectedVersion] = [:], dryRun: Bool = false) throws -> Outcome {
+  public func recordReporting(_ entries: [Entry], expectations: [StreamID: ExpectedVersion] = [:], dryRun: Bool = false,
+                              signedBy signer: NoteSigner? = nil) throws -> Outcome {
     var recorded: [RecordedEvent] = []
     var duplicates: [Duplicate] = []
-    _ = try record(expectations: expectations, dryRun: dryRun, checkingLaterEvents: true,
+    _ = try record(expectations: expectations, dryRun: dryRun, checkingLaterEvents: true, signedBy: signer,
                    chunks: {
                      var given = false
                      duplicates = []
@@ -80,21 +81,27 @@ extension CouncilLedger {
   ///   - entries: The events, in order.
   ///   - expectations: Optimistic concurrency per stream (``ExpectedVersion``).
   ///   - dryRun: Validate everything and return what would be recorded, then roll back.
+  ///   - signer: The actors' key that signs every event (``EventSignature``): registered to
+  ///     each entry's actor (``SigningRegistry``). Without one, events are unsigned, which a
+  ///     ledger whose policy requires signatures refuses.
   /// - Returns: The recorded events (with sequence numbers and hashes; for a dry run, the ones
   ///   that would have been recorded).
-  /// - Throws: ``ProjectionError/invalid(index:field:reason:)`` naming the entry and field,
-  ///   ``LedgerError`` for envelope or concurrency errors. Nothing is written when it throws.
+  /// - Throws: ``ProjectionError/invalid(index:field:reason:)`` naming the entry and field
+  ///   (`signature` for a signing problem), ``LedgerError`` for envelope or concurrency errors.
+  ///   Nothing is written when it throws.
   @discardableResult
-  public func record(_ entries: [Entry], expectations: [StreamID: ExpectedVersion] = [:], dryRun: Bool = false) throws -> [RecordedEvent] {
-    try record(entries, expectations: expectations, dryRun: dryRun, checkingLaterEvents: true)
+  public func record(_ entries: [Entry], expectations: [StreamID: ExpectedVersion] = [:], dryRun: Bool = false,
+                     signedBy signer: NoteSigner? = nil) throws -> [RecordedEvent] {
+    try record(entries, expectations: expectations, dryRun: dryRun, checkingLaterEvents: true, signedBy: signer)
   }
 
   /// `checkingLaterEvents: false` lets a test build histories that a change made inconsistent
   /// (as a log written before the check existed may hold), to test that projections of such
   /// histories still equal a replay.
-  func record(_ entries: [Entry], expectations: [StreamID: ExpectedVersion], dryRun: Bool, checkingLaterEvents: Bool) throws -> [RecordedEvent] {
+  func record(_ entries: [Entry], expectations: [StreamID: ExpectedVersion], dryRun: Bool, checkingLaterEvents: Bool,
+              signedBy signer: NoteSigner? = nil) throws -> [RecordedEvent] {
     var recorded: [RecordedEvent] = []
-    _ = try record(expectations: expectations, dryRun: dryRun, checkingLaterEvents: checkingLaterEvents,
+    _ = try record(expectations: expectations, dryRun: dryRun, checkingLaterEvents: checkingLaterEvents, signedBy: signer,
                    chunks: {
                      var given = false
                      return { if given { return nil }; given = true; return entries }
@@ -113,6 +120,7 @@ extension CouncilLedger {
   ///     rerun after growing its map), it returns the producer of chunks: each call gives the
   ///     next entries, or `nil` at the end. It must give the same entries every time.
   ///   - dryRun: Validate and project everything, then roll back.
+  ///   - signer: The key that signs every event (as in ``record(_:expectations:dryRun:signedBy:)``).
   ///   - recorded: Called with each chunk's recorded events (for progress, or to collect them).
   ///     For a dry run, what would have been recorded.
   ///   - duplicates: Called with each chunk's entries that were already recorded (acknowledged,
@@ -123,13 +131,13 @@ extension CouncilLedger {
   /// - Throws: as ``record(_:expectations:dryRun:)``; an entry's `index` counts from the start
   ///   of the stream.
   @discardableResult
-  public func record(expectations: [StreamID: ExpectedVersion] = [:], dryRun: Bool = false,
+  public func record(expectations: [StreamID: ExpectedVersion] = [:], dryRun: Bool = false, signedBy signer: NoteSigner? = nil,
                      chunks: () throws -> () throws -> [Entry]?, recorded: ([RecordedEvent]) throws -> Void = { _ in },
                      duplicates: ([Duplicate]) throws -> Void = { _ in }) throws -> StreamedAppend {
-    try record(expectations: expectations, dryRun: dryRun, checkingLaterEvents: true, chunks: chunks, recorded: recorded, duplicates: duplicates)
+    try record(expectations: expectations, dryRun: dryRun, checkingLaterEvents: true, signedBy: signer, chunks: chunks, recorded: recorded, duplicates: duplicates)
   }
 
-  func record(expectations: [StreamID: ExpectedVersion], dryRun: Bool, checkingLaterEvents: Bool,
+  func record(expectations: [StreamID: ExpectedVersion], dryRun: Bool, checkingLaterEvents: Bool, signedBy signer: NoteSigner?,
               chunks: () throws -> () throws -> [Entry]?, recorded report: ([RecordedEvent]) throws -> Void,
               duplicates reportDuplicates: ([Duplicate]) throws -> Void = { _ in }) throws -> StreamedAppend {
     struct DryRunFinished: Error { let summary: StreamedAppend }
@@ -143,6 +151,9 @@ extension CouncilLedger {
     // at the end, so that a working group backdated under a parent dissolved later can be
     // recorded with its own dissolution in the same import.
     var underParents: [(String, String, Int)] = []
+    // Who may sign, as of the head (read in the transaction at its first chunk), kept up to date
+    // with the events recorded.
+    var signing = EventSigning(signer: signer)
     do {
       // The chunk producer outlives `open` in form only: it runs within appendStream.
       let summary = try withoutActuallyEscaping(reportDuplicates) { reportDuplicates in try log.appendStream(expectations: expectations, open: {
@@ -151,6 +162,7 @@ extension CouncilLedger {
         keptBefore = 0
         underParents = []
         current = ([], [], [])
+        signing.registry = nil
         return { txn in
           guard let entries = try next() else { return nil }
           let prepared = try self.prepare(entries, offset: consumed, in: txn)
@@ -184,6 +196,7 @@ extension CouncilLedger {
             }
             throw error
           }
+          try signing.sign(event, decoded: current.typed[i], index: index, restoring: current.entries[i].exportedSequence != nil, log: self.log, in: txn)
         }
         try report(events)
       }, beforeCommit: { txn, summary in

@@ -46,6 +46,10 @@ struct Validator {
     }
 
     switch entry.event {
+    case .actorKeyRegistered, .actorKeyRevoked, .signingPolicySet:
+      // Checked against the keys and the policy as they stand (SigningRegistry), with the
+      // signature, when the event is signed or found unsigned (Signing.swift).
+      break
     case .bodyEstablished(let p):
       if try exists(.body(p.body)) { throw fail("body", "body \"\(p.body)\" already exists") }
       if let parent = p.parent { _ = try activeBody(parent, field: "parent") }
@@ -258,6 +262,8 @@ struct Validator {
     switch try Projector.decode(target) {
     case .eventCorrected, .eventRetracted:
       throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) is itself an amendment (\(target.type)); amend the original event instead")
+    case .actorKeyRegistered, .actorKeyRevoked, .signingPolicySet:
+      throw ProjectionError.invalid(index: index, field: field, reason: "event \(sequence) (\(target.type)) cannot be corrected or retracted: revoke the key (`keys revoke`) or set the policy again (`keys policy`)")
     default: break
     }
     if case .retracted(let by) = try Projector.amendment(of: sequence, set: set, in: txn) {
