@@ -141,8 +141,9 @@ let package = Package(
     .testTarget(
       name: "PolicyLedgerQueryTests",
       dependencies: [
-        "PolicyLedgerQuery", "PolicyLedgerTestSupport",
+        "PolicyLedgerQuery", "PolicyLedgerTestSupport", "PolicyLedgerStorage",
         .product(name: "PropertyBased", package: "swift-property-based"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: swiftSettings
     ),

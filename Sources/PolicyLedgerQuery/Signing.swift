@@ -95,8 +95,8 @@ extension CouncilLedger {
         while s < before {
           let (policy, since) = registry.policy(for: SequenceNumber(s))
           // The policy is the same up to the next change after s.
-          let nextChange = registry.policyChanges.first { $0.sequence.rawValue >= s }?.sequence.rawValue ?? UInt64.max
-          let end = min(before, nextChange &+ 1)
+          let nextChange = registry.policyChanges.first { $0.sequence.rawValue >= s }?.sequence.rawValue
+          let end = nextChange.map { min(before, $0 + 1) } ?? before
           if policy == .required {
             for t in s..<end { note(SequenceNumber(t), .unsigned(required: since)) }
           } else {
