@@ -1,0 +1,122 @@
+import Foundation
+import PolicyLedgerEventLog
+import PolicyLedgerStorage
+import PolicyLedgerTestSupport
+import Testing
+
+/// Issue 11: actors who sign, from the command line.
+@Suite("Signing commands: keys register/revoke/policy/list, --sign-with, verify/log/audit")
+struct SigningCommandTests {
+  /// A ledger with the seed's first 20 events (unsigned), and two actors' key files.
+  struct SigningLedger {
+    let folder: TemporaryFolder
+    let path: String
+    let yamadaKey: String, yamada: String
+    let satoKey: String, sato: String
+
+    init(_ label: String) throws {
+      folder = TemporaryFolder("signing-\(label)")
+      path = folder.child("ledger")
+      let lines = try String(contentsOfFile: seedFixturePath, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: true)
+      try (lines[..<20].joined(separator: "\n") + "\n").write(toFile: folder.child("first.ndjson"), atomically: true, encoding: .utf8)
+      // Lines without an actor: an import signed with a key records them as the key's actor.
+      try (lines[20..<40].joined(separator: "\n").replacingOccurrences(of: "\"actor\":\"seed transcription\",", with: "") + "\n")
+        .write(toFile: folder.child("next.ndjson"), atomically: true, encoding: .utf8)
+      guard try cli(["import", folder.child("first.ndjson"), "--ledger", path]).status == 0 else { throw CLITestError("import failed") }
+      (yamadaKey, satoKey) = (folder.child("yamada.key"), folder.child("sato.key"))
+      yamada = try cli(["keys", "generate", "--name", "yamada", "--output", yamadaKey]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+      sato = try cli(["keys", "generate", "--name", "sato", "--output", satoKey]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func run(_ arguments: [String]) throws -> CLIResult { try cli(arguments + ["--ledger", path]) }
+    func head() throws -> Int { try run(["log", "--format", "json"]).rows().count }
+  }
+
+  @Test("register keys, sign records and an import, require signatures; log, audit and verify show each event's signature")
+  func happyPath() throws {
+    let l = try SigningLedger("happy")
+    #expect(try l.run(["keys", "register", "--actor", "内閣府 事務局 山田", "--key", l.yamada]).status == 0)
+    #expect(try l.run(["keys", "register", "--actor", "佐藤", "--key", l.sato, "--sign-with", l.yamadaKey]).status == 0)
+    // Without --actor, the actor is the one the key is registered to.
+    let renamed = try l.run(["record", "body-renamed", "--body", "csti", "--name-ja", "総合科学技術・イノベーション会議（仮）", "--effective", "2026-04-01",
+                             "--sign-with", l.yamadaKey, "--format", "json"])
+    #expect(renamed.status == 0, "\(renamed)")
+    #expect(try renamed.object()["actor"] as? String == "内閣府 事務局 山田")
+    let imported = try l.run(["import", l.folder.child("next.ndjson"), "--sign-with", l.yamadaKey])
+    #expect(imported.status == 0, "\(imported)")
+    #expect(try l.run(["keys", "policy", "required", "--sign-with", l.satoKey]).status == 0)
+    expectFailure(try l.run(["record", "body-renamed", "--body", "csti", "--name-ja", "会議", "--effective", "2026-05-01", "--actor", "佐藤"]),
+                  status: 65, mentioning: ["--sign-with", "requires every event to be signed", "policy set by event 44"])
+    #expect(try l.head() == 44)
+    let policy = try l.run(["keys", "policy", "--format", "json"]).object()
+    #expect(policy["signatures"] as? String == "required" && policy["since"] as? Int == 44)
+    let keys = try l.run(["keys", "list", "--format", "json"]).object()
+    #expect((keys["keys"] as? [[String: Any]])?.map { $0["actor"] as? String } == ["内閣府 事務局 山田", "佐藤"])
+    let rows = try l.run(["log", "--format", "json"]).rows()
+    let statuses = rows.map { ($0["signature"] as? [String: Any])?["status"] as? String }
+    #expect(statuses[..<21].allSatisfy { $0 == "unsigned" } && statuses[21...].allSatisfy { $0 == "signed" })
+    #expect((rows[22]["signature"] as? [String: Any])?["key"] as? String == l.yamada)
+    let audit = try l.run(["audit", "body:csti"])
+    #expect(audit.stdout.contains("yamada+"), "\(audit)")
+    let verified = try l.run(["verify", "--format", "json"])
+    #expect(verified.status == 0, "\(verified)")
+    let signatures = try #require(try verified.object()["signatures"] as? [String: Any])
+    #expect(signatures["signed"] as? Int == 23 && signatures["unsigned"] as? Int == 21 && signatures["failing"] as? Int == 0)
+    #expect(try l.run(["check"]).status == 0)
+  }
+
+  @Test("bad input: a key file readable by others, an unregistered key, another actor's line, a revoked key; nothing written")
+  func badInput() throws {
+    let l = try SigningLedger("bad")
+    chmod(l.satoKey, 0o644)
+    expectFailure(try l.run(["keys", "register", "--actor", "佐藤", "--key", l.sato, "--sign-with", l.satoKey]), status: 64, mentioning: ["readable by others"])
+    chmod(l.satoKey, 0o600)
+    expectFailure(try l.run(["record", "body-renamed", "--body", "csti", "--name-ja", "会議", "--effective", "2026-05-01", "--sign-with", l.satoKey]),
+                  status: 65, mentioning: ["--sign-with", "not registered to any actor", "keys register"])
+    expectFailure(try l.run(["keys", "register", "--actor", "佐藤", "--key", "sato+00000000+AAAA"]), status: 64, mentioning: ["--key"])
+    #expect(try l.run(["keys", "register", "--actor", "山田", "--key", l.yamada]).status == 0)
+    // Every line of an import signed with one key must be that key's actor's.
+    let lines = try String(contentsOfFile: l.folder.child("next.ndjson"), encoding: .utf8).split(separator: "\n")
+    let other = lines[0].replacingOccurrences(of: "{\"", with: "{\"actor\":\"佐藤\",\"", options: .anchored)
+    #expect(!lines[0].contains("\"actor\""))
+    try ([String(lines[1]), other].joined(separator: "\n") + "\n").write(toFile: l.folder.child("mixed.ndjson"), atomically: true, encoding: .utf8)
+    expectFailure(try l.run(["import", l.folder.child("mixed.ndjson"), "--sign-with", l.yamadaKey]), status: 65,
+                  mentioning: ["line 2", "registered to \"山田\", not to \"佐藤\"", "nothing was imported"])
+    #expect(try l.run(["keys", "revoke", "--actor", "山田", "--key", l.yamada, "--reason", "lost", "--sign-with", l.yamadaKey]).status == 0)
+    expectFailure(try l.run(["record", "body-renamed", "--body", "csti", "--name-ja", "会議", "--effective", "2026-05-01", "--actor", "山田", "--sign-with", l.yamadaKey]),
+                  status: 65, mentioning: ["was revoked by event 22"])
+    expectFailure(try l.run(["record", "retract", "--event", "21", "--reason", "x"]), status: 65, mentioning: ["cannot be corrected or retracted"])
+    expectFailure(try l.run(["keys", "policy", "sometimes"]), status: 64, mentioning: ["required", "optional"])
+    #expect(try l.head() == 22)
+  }
+
+  @Test("a forger who rewrites a signed event and recomputes the chain breaks every later signature, and verify names them")
+  func forger() throws {
+    let l = try SigningLedger("forger")
+    #expect(try l.run(["keys", "register", "--actor", "山田", "--key", l.yamada]).status == 0)
+    #expect(try l.run(["import", l.folder.child("next.ndjson"), "--sign-with", l.yamadaKey]).status == 0)
+    #expect(try l.run(["verify"]).status == 0)
+    do {
+      let log = try EventLog.open(at: l.path)
+      let events = try #require(try log.environment.database(named: "events", create: false))
+      try log.environment.write { txn in
+        var previous: [UInt8]?
+        var sequence: UInt64 = 30
+        while let record = try txn.value(for: SequenceNumber(sequence).keyBytes, in: events) {
+          var canonical = Array(record[65...])
+          if sequence == 30 { canonical = Array(String(decoding: canonical, as: UTF8.self).replacingOccurrences(of: "\"actor\":\"山田\"", with: "\"actor\":\"山田 \"").utf8) }
+          let prev = previous ?? Array(record[1..<33])
+          let hash = EventLog.hash(previous: EventHash(hex: prev.map { String(format: "%02x", $0) }.joined())!, canonical: canonical).bytes
+          try txn.put([1] + prev + hash + canonical, for: SequenceNumber(sequence).keyBytes, in: events)
+          previous = hash
+          sequence += 1
+        }
+      }
+    }
+    // The forger also rebuilds the Merkle tree; the signatures still catch it, with no checkpoint.
+    #expect(try l.run(["rebuild"]).status == 0)
+    let verified = try l.run(["verify"])
+    expectFailure(verified, status: 1, mentioning: ["12 events fail their signature check", "first: event 30"])
+    #expect(verified.stdout.contains("event 31: badly signed"), "\(verified)")
+  }
+}
