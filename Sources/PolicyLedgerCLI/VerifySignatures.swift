@@ -15,6 +15,9 @@ extension ProofVerification {
     line += ", \(report.unsigned) unsigned"
     if report.failureCount > 0 { line += ", \(report.failureCount) failing" }
     line += "; signatures are \(report.policy.policy.rawValue)" + (report.policy.since.map { " (since event \($0))" } ?? "") + "."
+    if report.keys.isEmpty && report.signed == 0 && report.failureCount == 0 && report.policy.since == nil {
+      line = "Signatures: none (no actor's key is registered; see `keys register`)."
+    }
     caption.append(line)
     for (sequence, status) in report.failures.prefix(10) { caption.append("  event \(sequence): \(status.summary)") }
     if report.failureCount > 10 { caption.append("  … \(report.failureCount - 10) more (--format json lists the first \(SignatureReport.maximumListed))") }
