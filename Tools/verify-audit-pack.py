@@ -9,13 +9,19 @@ A pack (written by `policy-ledger audit-pack`) is a folder holding:
   checkpoint      a C2SP signed note whose text is a C2SP tlog-checkpoint (origin, size, root)
   verifier-keys   verifier keys NAME+KEYID+BASE64, one per line (informative: trust comes from --key)
   events.ndjson   the canonical bytes of each event, one per line: each line is a Merkle leaf
-  proofs.json     origin, treeSize, rootHash, and per event seq, leafIndex, leafHash, proof (base64)
+  proofs.json     origin, treeSize, rootHash, and per event seq, leafIndex, leafHash, proof, prev
+                  (the previous event's chain hash) and, for an event its actor signed, signature
+                  (keyId, signature, registration: the actor.key-registered event, in the pack too)
 
 Checks: the checkpoint note parses byte for byte and carries a valid Ed25519 signature by at least
 --quorum of the --key keys (default: the keys in verifier-keys, with a warning); proofs.json
 names the checkpoint's origin, size and root; each event line's seq is its entry's, its leaf hash
 is SHA-256(0x00 || line bytes), and its inclusion proof leads to the checkpoint's root
-(RFC 9162 §2.1.3.2).
+(RFC 9162 §2.1.3.2). For a signed event: its chain hash is SHA-256(prev || line bytes), the
+registration event named is in the pack (so proven in the tree too), came before the event, is an
+actor.key-registered of the event's actor whose key has the signature's key id, and the Ed25519
+signature by that key over the 32-byte chain hash verifies. (A revocation between the two would
+take the whole log to rule out: `policy-ledger verify` checks that.)
 
 Usage: Tools/verify-audit-pack.py DIR [--key VERIFIERKEY]... [--quorum K] [--origin ORIGIN]
        Tools/verify-audit-pack.py --self-test   (published RFC 6962 and Go signed-note vectors)
@@ -181,16 +187,43 @@ def verify_pack(folder: str, key_texts, quorum: int, origin):
     entries = proofs["events"]
     if len(lines) != len(entries):
         raise Problem(f"events.ndjson has {len(lines)} lines but proofs.json {len(entries)} proofs")
+    events = {}
     for line, entry in zip(lines, entries):
         seq = entry["seq"]
-        if json.loads(line.decode("utf-8")).get("seq") != seq or entry["leafIndex"] != seq - 1:
+        events[seq] = (json.loads(line.decode("utf-8")), entry, line)
+        if events[seq][0].get("seq") != seq or entry["leafIndex"] != seq - 1:
             raise Problem(f"event {seq}: its line and its proof name different events")
         leaf = leaf_hash(line)
         if leaf != b64(entry["leafHash"]):
             raise Problem(f"event {seq}: its bytes do not have the leaf hash in proofs.json (the event was changed)")
         if not verify_inclusion(leaf, seq - 1, size, [b64(p) for p in entry["proof"]], root):
             raise Problem(f"event {seq}: its inclusion proof does not lead to the checkpoint's root hash")
-    return cp_origin, size, [k[0] for k in good], [e["seq"] for e in entries]
+    signed = [check_actor_signature(seq, events) for seq in sorted(events) if "signature" in events[seq][1]]
+    return cp_origin, size, [k[0] for k in good], [e["seq"] for e in entries], signed
+
+
+def check_actor_signature(seq, events):
+    """An actor's signature on event seq (ARCHITECTURE.md, "Actors who sign"): Ed25519 over the
+    event's chain hash, by a key an earlier event of the pack registered to the event's actor."""
+    event, entry, line = events[seq]
+    sig = entry["signature"]
+    chain_hash = hashlib.sha256(b64(entry["prev"]) + line).digest()
+    registration = sig.get("registration")
+    if registration not in events:
+        raise Problem(f"event {seq}: it is signed by key id {sig['keyId']}, but the pack holds no event registering that key to its actor")
+    reg = events[registration][0]
+    if reg.get("type") != "actor.key-registered" or registration >= seq:
+        raise Problem(f"event {seq}: event {registration} is not an earlier actor.key-registered event")
+    if reg["payload"]["actor"] != event["actor"]:
+        raise Problem(f"event {seq}: recorded by {event['actor']!r}, but its signing key is registered to {reg['payload']['actor']!r}")
+    name, kid, key = parse_verifier(reg["payload"]["key"])
+    if f"{kid:08x}" != sig["keyId"]:
+        raise Problem(f"event {seq}: signed by key id {sig['keyId']}, but event {registration} registers key id {kid:08x}")
+    try:
+        Ed25519PublicKey.from_public_bytes(key).verify(b64(sig["signature"]), chain_hash)
+    except InvalidSignature:
+        raise Problem(f"event {seq}: the signature by {name} does not verify over its chain hash (the event or its predecessor hash was changed)")
+    return seq, name, event["actor"], registration
 
 
 def self_test():
@@ -232,12 +265,14 @@ def main():
     parser.add_argument("--origin", help="the origin the checkpoint must name (policy-ledger/LEDGER-ID)")
     args = parser.parse_args()
     try:
-        origin, size, signers, seqs = verify_pack(args.folder, args.key, args.quorum, args.origin)
+        origin, size, signers, seqs, signed = verify_pack(args.folder, args.key, args.quorum, args.origin)
     except (Problem, OSError, ValueError, KeyError, TypeError) as error:
         print(f"INVALID: {error}", file=sys.stderr)
         return 1
     print(f"valid: events {', '.join(map(str, seqs))} are in the tree of {size} events of {origin}, "
           f"whose checkpoint is signed by {', '.join(signers)}")
+    for seq, name, actor, registration in signed:
+        print(f"signed: event {seq} by {actor} with key {name} (registered by event {registration})")
     return 0
 
 

@@ -14,7 +14,9 @@ extension PolicyLedger {
       discussion: """
         The folder holds: checkpoint (the signed note), verifier-keys (one key per line), events.ndjson (each \
         event's canonical bytes, one per line: exactly the Merkle leaves), proofs.json (origin, treeSize, \
-        rootHash, and per event seq, leafIndex, leafHash and proof; hashes in base64). \
+        rootHash, and per event seq, leafIndex, leafHash, proof and prev, the previous event's chain hash; hashes \
+        in base64). A signed event also has its actor's signature, and the event that registered its key is \
+        added to the pack, so that the signature can be checked too. \
         `python3 Tools/verify-audit-pack.py DIR --key VERIFIERKEY` checks it without this program; \
         ARCHITECTURE.md says how, byte for byte.
         """)
@@ -42,12 +44,26 @@ extension PolicyLedger {
       if let enclosing = ledger.enclosingLedgerFolder(of: parent) {
         throw Failure(.usage, "--output \(output) is inside the ledger folder \(enclosing); write the pack somewhere else")
       }
-      let log = try ledger.openForReading().log
+      let opened = try ledger.openForReading()
+      let log = opened.log
       let (signed, tree) = try ProofFiles.headCheckpoint(log, signer: signer)
-      let sequences = Array(Set(event)).sorted()
-      if let past = sequences.first(where: { $0 > tree.size }) {
+      if let past = event.first(where: { $0 > tree.size }) {
         throw Failure(.usage, "event \(past) is past the end of the ledger: its head is event \(tree.size)")
       }
+      // Each signed event brings the registration of its key, which says whose key it is.
+      let registry = try opened.signingRegistry()
+      var signatures: [UInt64: (stored: EventSignature, registration: SequenceNumber?)] = [:]
+      for seq in Set(event) {
+        let recorded = try log.event(SequenceNumber(seq))
+        guard let stored = try log.storedSignature(of: recorded.sequence) else { continue }
+        guard let signature = EventSignature(bytes: stored) else { continue }
+        if case .signed(_, let registration) = registry.status(of: recorded, stored: stored) {
+          signatures[seq] = (signature, registration)
+        } else {
+          signatures[seq] = (signature, nil)
+        }
+      }
+      let sequences = Array(Set(event).union(signatures.values.compactMap { $0.registration?.rawValue })).sorted()
       let root = signed.checkpoint.rootHash
       var lines: [UInt8] = []
       var entries: [JSON] = []
@@ -57,7 +73,13 @@ extension PolicyLedger {
         let proof = try tree.tree.inclusionProof(leaf: seq - 1, treeSize: tree.size)
         try MerkleVerification.verifyInclusion(leafHash: leaf, index: seq - 1, treeSize: tree.size, proof: proof, root: root)
         lines += recorded.canonicalBytes + [0x0A]
-        entries.append(.object(["seq": .integer(seq), "leafIndex": .integer(seq - 1), "leafHash": ProofFiles.base64(leaf), "proof": ProofFiles.base64List(proof)]))
+        var entry: [String: JSON] = ["seq": .integer(seq), "leafIndex": .integer(seq - 1), "leafHash": ProofFiles.base64(leaf),
+                                     "proof": ProofFiles.base64List(proof), "prev": ProofFiles.base64(recorded.previousHash.bytes)]
+        if let (signature, registration) = signatures[seq] {
+          entry["signature"] = .fields(["keyId": .string(keyIDHex(signature.keyID)), "signature": ProofFiles.base64(signature.signature),
+                                        "registration": registration.map { .integer($0.rawValue) }])
+        }
+        entries.append(.object(entry))
       }
       let proofs = JSON.object([
         "format": .string("policy-ledger-audit-pack/1"), "hashEncoding": .string("base64"), "origin": .string(signed.checkpoint.origin),
@@ -77,7 +99,8 @@ extension PolicyLedger {
         try? FileManager.default.removeItem(atPath: staging)
         throw Failure(.ioError, "cannot write the audit pack \(output): \(Failure.reason(error)); nothing was kept")
       }
-      Console.line("Wrote \(Render.count(sequences.count, "event")) with inclusion proofs in the tree of \(tree.size) events to \(output).")
+      let added = sequences.count - Set(event).count
+      Console.line("Wrote \(Render.count(sequences.count, "event"))" + (added > 0 ? " (\(added) of them the registrations of signing keys)" : "") + " with inclusion proofs in the tree of \(tree.size) events to \(output).")
       Console.line("Check it with: python3 Tools/verify-audit-pack.py \(output) --key \(signer.verifier.description)")
     }
   }

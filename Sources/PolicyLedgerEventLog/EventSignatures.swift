@@ -59,6 +59,11 @@ extension EventLog {
     return try storageErrors { try txn.value(for: sequence.keyBytes, in: signatures) }
   }
 
+  /// As ``storedSignature(of:in:)``, in a read transaction of its own.
+  public func storedSignature(of sequence: SequenceNumber) throws -> [UInt8]? {
+    try storageErrors { try environment.read { txn in try storedSignature(of: sequence, in: txn) } }
+  }
+
   /// Every stored signature from `from` on, in sequence order: (sequence number, value as
   /// stored). `body` returns `false` to stop.
   public func forEachStoredSignature<T: LMDBReader & ~Copyable>(from: SequenceNumber = SequenceNumber(1), in txn: borrowing T,

@@ -119,4 +119,41 @@ struct SigningCommandTests {
     expectFailure(verified, status: 1, mentioning: ["12 events fail their signature check", "first: event 30"])
     #expect(verified.stdout.contains("event 31: badly signed"), "\(verified)")
   }
+
+  @Test("an audit pack carries actors' signatures with their keys' registrations; Tools/verify-audit-pack.py checks them")
+  func auditPack() throws {
+    let l = try SigningLedger("pack")
+    #expect(try l.run(["keys", "register", "--actor", "山田", "--key", l.yamada]).status == 0)
+    #expect(try l.run(["import", l.folder.child("next.ndjson"), "--sign-with", l.yamadaKey]).status == 0)
+    let logKey = l.folder.child("log.key")
+    let verifier = try cli(["keys", "generate", "--name", "csti-log", "--output", logKey]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let pack = l.folder.child("pack")
+    let written = try l.run(["audit-pack", "--output", pack, "--event", "5", "30", "--key", logKey])
+    #expect(written.status == 0 && written.stdout.contains("1 of them the registrations of signing keys"), "\(written)")
+    let tool = repositoryRoot + "/Tools/verify-audit-pack.py"
+    let checked = try runTool(["python3", tool, pack, "--key", verifier])
+    #expect(checked.status == 0, "\(checked)")
+    #expect(checked.stdout.contains("events 5, 21, 30 are in the tree"), "\(checked)")
+    #expect(checked.stdout.contains("signed: event 30 by 山田 with key yamada (registered by event 21)"), "\(checked)")
+    // A signature changed in the pack, or its registration removed: each caught.
+    let proofsPath = pack + "/proofs.json"
+    let original = try String(contentsOfFile: proofsPath, encoding: .utf8)
+    var proofs = try #require(try JSONSerialization.jsonObject(with: Data(original.utf8)) as? [String: Any])
+    var events = try #require(proofs["events"] as? [[String: Any]])
+    var signature = try #require(events[2]["signature"] as? [String: Any])
+    var bytes = b64(signature["signature"])
+    bytes[0] ^= 1
+    signature["signature"] = Data(bytes).base64EncodedString()
+    events[2]["signature"] = signature
+    proofs["events"] = events
+    try JSONSerialization.data(withJSONObject: proofs).write(to: URL(fileURLWithPath: proofsPath))
+    let changed = try runTool(["python3", tool, pack, "--key", verifier])
+    #expect(changed.status == 1 && changed.stderr.contains("event 30: the signature by yamada does not verify"), "\(changed)")
+    signature["registration"] = 5
+    events[2]["signature"] = signature
+    proofs["events"] = events
+    try JSONSerialization.data(withJSONObject: proofs).write(to: URL(fileURLWithPath: proofsPath))
+    let moved = try runTool(["python3", tool, pack, "--key", verifier])
+    #expect(moved.status == 1 && moved.stderr.contains("event 5 is not an earlier actor.key-registered event"), "\(moved)")
+  }
 }
