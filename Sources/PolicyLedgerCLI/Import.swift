@@ -106,6 +106,7 @@ extension PolicyLedger {
                           : "Dry run: all \(count) \(new)events of \(input.name) are valid (they would be \(numbers)); nothing was written"
       } else {
         text = "Imported \(Render.count(count, new + "event")) from \(input.name) as \(numbers) into \(ledger.resolvedPath)"
+        if let key = signer?.verifier { text += ", each signed with \(key.name)+\(keyIDHex(key.keyID))" }
       }
       if duplicates.isEmpty {
         text += "."
@@ -131,6 +132,7 @@ extension PolicyLedger {
         "duplicates": .array(duplicates.map { .fields(["line": .integer($0.line), "event": .integer($0.sequence), "byKey": .bool($0.byKey)]) }),
         "dryRun": .bool(dryRun),
         "head": .optional(head?.description), "file": .string(input.name), "ledger": .string(ledger.resolvedPath),
+        "signedWith": signer.map { .string($0.verifier.description) },
       ])
       Report(caption: [text], table: table, json: json).emit(output.format)
     }

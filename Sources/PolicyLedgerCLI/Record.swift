@@ -177,10 +177,10 @@ enum Recorder {
         throw Failure(.dataError, "the \(event.typeName) event was rejected: \(flagged(field)): \(reason)")
       }
     }
-    Recorder.report(recorded, format: format, alreadyRecorded: already)
+    Recorder.report(recorded, format: format, alreadyRecorded: already, signedWith: already ? nil : signer?.verifier)
   }
 
-  static func report(_ e: RecordedEvent, format: OutputFormat, alreadyRecorded: Bool = false) {
+  static func report(_ e: RecordedEvent, format: OutputFormat, alreadyRecorded: Bool = false, signedWith key: NoteVerifier? = nil) {
     let table = TextTable(["seq", "type", "effective", "recorded (UTC)", "hash"],
                           rows: [[Cell(e.sequence.description), Cell(e.type), Cell(e.effective.description), Cell(e.recordedAt.description), Cell(e.hash.description)]])
     let json = JSON.fields([
@@ -188,10 +188,11 @@ enum Recorder {
       "recorded": .string(e.recordedAt.description), "hash": .string(e.hash.description), "actor": .string(e.actor),
       "streams": .strings(e.streams.map(\.rawValue)), "source": e.source.map(JSON.string),
       "key": e.key.map(JSON.string), "alreadyRecorded": .bool(alreadyRecorded),
+      "signedWith": key.map { .string($0.description) },
     ])
     let caption = alreadyRecorded
       ? "Nothing new: this \(e.type) was already recorded as event \(e.sequence) (effective \(e.effective), by \(e.actor))" + (e.key.map { ", key \($0)" } ?? "") + "."
-      : "Recorded event \(e.sequence) (\(e.type)), effective \(e.effective), by \(e.actor)."
+      : "Recorded event \(e.sequence) (\(e.type)), effective \(e.effective), by \(e.actor)" + (key.map { ", signed with \($0.name)+\(keyIDHex($0.keyID))." } ?? ".")
     Report(caption: [caption], table: table, json: json).emit(format)
   }
 }

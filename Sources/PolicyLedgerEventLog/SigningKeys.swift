@@ -94,9 +94,17 @@ public struct NoteVerifier: Sendable, Hashable {
 /// An Ed25519 signing key in C2SP signed-note form: `PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 ‖ seed)>`.
 public struct NoteSigner: Sendable {
   public let name: String
-  /// The 32-byte Ed25519 seed (the key itself is not `Sendable`, so it is made when needed).
-  let seed: [UInt8]
-  var key: Curve25519.Signing.PrivateKey { try! Curve25519.Signing.PrivateKey(rawRepresentation: seed) }
+  /// The key, made from its seed once: making it derives the public key (a scalar
+  /// multiplication), which would otherwise double the cost of every signature.
+  private let box: KeyBox
+  var key: Curve25519.Signing.PrivateKey { box.key }
+
+  /// swift-crypto's key is not `Sendable`; this one is never mutated after it is made, and
+  /// BoringSSL signs with a key it only reads.
+  private final class KeyBox: @unchecked Sendable {
+    let key: Curve25519.Signing.PrivateKey
+    init(_ key: Curve25519.Signing.PrivateKey) { self.key = key }
+  }
 
   /// A new random key.
   /// - Throws: ``NoteError/malformedKey(_:)`` for an invalid name.
@@ -107,7 +115,7 @@ public struct NoteSigner: Sendable {
 
   init(name: String, key: Curve25519.Signing.PrivateKey) {
     self.name = name
-    self.seed = Array(key.rawRepresentation)
+    self.box = KeyBox(key)
   }
 
   /// Parses a private key string.

@@ -52,6 +52,8 @@ struct ScaleResult {
   var verifySeconds: Double?
   /// `LedgerTree.check`: every stored Merkle node recomputed from the events (part of the CLI's verify).
   var treeCheckSeconds: Double?
+  /// The `signing` phase (Signing.swift).
+  var signing: SigningResult?
   var rawReadBackSeconds: Double?
   var rawChainSeconds: Double?
   /// A cursor walk over the raw events parsing each one's canonical JSON (the least any replay
@@ -86,7 +88,7 @@ struct BenchOptions {
   var lookups = 2000
   var appends = 50
   var baselines = true
-  /// Phases to run after the import (all when nil): verify, asof, state, history, rebuild, append, backdate.
+  /// Phases to run after the import (all when nil): verify, asof, state, history, rebuild, append, backdate, signing.
   var only: Set<String>?
   var keep = false
   var mapSize = 1 << 36
@@ -260,6 +262,12 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
   let ledger = try CouncilLedger.open(at: ledgerPath, options: ledgerOptions)
 
   // 4. Verify.
+  if options.runs("signing") {
+    progress("[\(n)] signing: the same history by one actor, unsigned and signed, interleaved…")
+    let signing = try measureSigning(batches, base: base, options: options)
+    result.signing = signing
+    progress("[\(n)] signed import \(fmt(Double(signing.events) / signing.signedSeconds)) events/s vs unsigned \(fmt(Double(signing.events) / signing.unsignedSeconds)); signature check \(fmt(Double(signing.events) / signing.signatureCheckSeconds)) events/s")
+  }
   if options.runs("verify") {
     progress("[\(n)] verify…")
     // Median of 3 runs, each followed by the raw chain walk (a single run is noisy here).

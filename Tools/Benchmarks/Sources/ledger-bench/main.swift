@@ -2,7 +2,7 @@
 //
 //   swift run -c release ledger-bench [--scales 10000,100000] [--quick] [--output FILE]
 //                                     [--batch 1000] [--lookups 2000] [--appends 50]
-//                                     [--only asof,state,history,rebuild,verify,append,backdate]
+//                                     [--only asof,state,history,rebuild,verify,append,backdate,signing]
 //                                     [--membership 10,100,1000] [--membership-events 50000]
 //                                     [--write-ndjson FILE] [--backdate-values N]
 //                                     [--no-baselines] [--dir PATH] [--keep] [--seed N] [--map-gib N]
@@ -19,7 +19,7 @@ let usage = """
     --batch N         events per write transaction in the batch import (default 1000)
     --lookups N       random as-of lookups per system (default 2000)
     --appends N       single durable appends per system (default 50)
-    --only P,P,…      after the import, run only these phases: verify, asof, state, history, rebuild, append, backdate
+    --only P,P,…      after the import, run only these phases: verify, asof, state, history, rebuild, append, backdate, signing
     --backdate-values N  values of the series a backdated observation goes before (default min(scale, 100000))
     --membership S,S,…   also run the membership-heavy figure: one council per seat count S whose roster
                       churns (default: not run; issue 9 asks for 10,100,1000)
