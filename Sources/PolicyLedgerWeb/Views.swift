@@ -129,6 +129,7 @@ struct Views: Sendable {
     var matched = 0
     let skip = (page - 1) * Views.logPageSize
     var more = false
+    let registry = try ledger.signingRegistry()
     if through != SequenceNumber(0) {
       try ledger.log.forEachEvent(from: SequenceNumber(1), through: through) { e in
         if let actor, e.actor != actor { return true }
@@ -138,7 +139,8 @@ struct Views: Sendable {
         if matched <= skip { return true }
         if rows.count == Views.logPageSize { more = true; return false }
         rows.append([.t(String(e.sequence.rawValue)), .t(q.dates.text(e.effective)), .t(e.recordedAt.description), .t(e.actor), .t(e.type),
-                     .t(e.streams.map(\.rawValue).joined(separator: " ")), .t(String(e.hash.description.prefix(12)))])
+                     .t(e.streams.map(\.rawValue).joined(separator: " ")), .t(String(e.hash.description.prefix(12))),
+                     Views.signature(try ledger.signatureStatus(of: e, registry: registry))])
         return true
       }
     }
@@ -159,7 +161,16 @@ struct Views: Sendable {
     )
     return Page(title: "事象ログ", path: "/log", query: q,
                 content: .div(caption(q), filters, navigation,
-                              table(["seq", "有効日", "記録日時 (UTC)", "記録者", "種別", "ストリーム", "ハッシュ"], rows), navigation))
+                              table(["seq", "有効日", "記録日時 (UTC)", "記録者", "種別", "ストリーム", "ハッシュ", "署名"], rows), navigation))
+  }
+
+  /// A signature's cell in the log: the key that signed it, nothing when unsigned, or what is wrong.
+  static func signature(_ status: SignatureStatus) -> Node<HTML.BodyContext> {
+    switch status {
+    case .signed(let key, _): .t("\(key.name)+\(keyIDHex(key.keyID))")
+    case .unsigned(nil): .t("")
+    case .unsigned, .bad: .span(.class("bad"), .attribute(named: "title", value: HTMLText.escaped(status.summary)), .t("不備"))
+    }
   }
 
   /// `/integrity`: the hash chain verified now, the digest to note, and the head checkpoint's
@@ -180,6 +191,20 @@ struct Views: Sendable {
       let hashes = try LedgerTree.leafHashes(ledger.log, through: size)
       leaves = hashes
       current = Checkpoint(origin: Checkpoint.origin(ledgerID: ledger.log.ledgerID), size: size, rootHash: try MerkleTree(leafHashes: hashes).root())
+    }
+    // Actors' signatures, checked only over an intact chain (as `verify` does).
+    let signatures = report.isValid ? try ledger.verifySignatures() : nil
+    var signatureRows: [[Node<HTML.BodyContext>]] = []
+    if let r = signatures {
+      let byKey = r.signedByKey.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "、")
+      let first = r.failures.first.map { "（最初: 事象 \($0.sequence) — \($0.status.summary)）" } ?? ""
+      let policy = r.policy.policy == .required ? "必須（事象 \(r.policy.since?.description ?? "?") の次から）" : "任意"
+      signatureRows = [
+        [.t("記録者の署名のある事象"), .t(String(r.signed) + (byKey.isEmpty ? "" : "（\(byKey)）"))],
+        [.t("署名のない事象"), .t(String(r.unsigned))],
+        [.t("署名の不備"), .t(String(r.failureCount) + first)],
+        [.t("署名の方針"), .t(policy)],
+      ]
     }
     let checkpointNode: Node<HTML.BodyContext> = current.map { .pre(.class("checkpoint"), .t($0.text)) }
       ?? .p(.class("bad"), .t("ハッシュ連鎖が完全でないため、チェックポイントは示しません。"))
@@ -204,7 +229,8 @@ struct Views: Sendable {
                                 [.t("ダイジェスト (SEQ:HEX)"), .t(head?.description ?? "—")],
                                 [.t("木の大きさ"), .t(current.map { String($0.size) } ?? "—")],
                                 [.t("Merkle ルート (base64)"), .t(current.map { Data($0.rootHash).base64EncodedString() } ?? "—")],
-                              ]),
+                              ] + signatureRows),
+                              .if(signatures.map { !$0.isClean } ?? false, .p(.class("bad"), .t("記録者の署名に不備があります。policy-ledger verify が事象ごとに示します。"))),
                               .p(.class("muted"), .t("ダイジェストを控えておけば、後で policy-ledger verify --digest SEQ:HEX がそれまでの記録が書き換えられていないことを証明します。")),
                               .h2(.t("現在のチェックポイント（本文）")),
                               checkpointNode,

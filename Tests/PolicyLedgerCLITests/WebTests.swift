@@ -126,6 +126,10 @@ struct WebTests {
     let integrity = try server.fetch("/integrity")
     #expect(integrity.body.contains(try seed.digest()))
     #expect(integrity.body.contains("ハッシュ連鎖は完全です"))
+    // Actors' signatures: none in the seed (no key registered), the policy optional.
+    let flat = integrity.body.replacingOccurrences(of: "\\s+", with: "", options: .regularExpression)
+    #expect(flat.contains("署名のない事象</td><td>96<") && flat.contains("署名の方針</td><td>任意<"), "\(integrity.body)")
+    #expect(log.body.contains("<th>署名</th>"))
 
     // The JSON API: byte for byte what --format json prints.
     for (path, arguments) in [
