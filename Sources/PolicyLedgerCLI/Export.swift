@@ -65,7 +65,9 @@ extension PolicyLedger {
           count += 1
           switch format {
           case .ndjson:
-            try sink.write(String(decoding: try NDJSON.exportLine(event), as: UTF8.self) + "\n")
+            // A signed event's line carries its signature, so that a restore keeps it.
+            let signature = try ledger.log.storedSignature(of: event.sequence).flatMap(EventSignature.init(bytes:))
+            try sink.write(String(decoding: try NDJSON.exportLine(event, signature: signature), as: UTF8.self) + "\n")
           case .csv:
             let payload = String(decoding: try event.payload.canonicalBytes(), as: UTF8.self)
             try sink.write(CSV.row([event.sequence.description, event.recordedAt.description, event.effective.description, event.type,

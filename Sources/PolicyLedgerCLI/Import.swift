@@ -39,11 +39,19 @@ extension PolicyLedger {
       completion: .file())
     var signWith: String?
 
+    @Option(
+      name: .customLong("ledger-id"),
+      help: ArgumentHelp("For a new ledger only: its id (a lower-case UUID), to restore an export under the id of the ledger it came from, the origin its checkpoints name (policy-ledger/ID).", valueName: "uuid"))
+    var ledgerID: String?
+
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions
 
     func validate() throws {
       if file.isEmpty { throw ValidationError("Give the file to import, or - for standard input.") }
+      if let ledgerID, UUID(uuidString: ledgerID)?.uuidString.lowercased() != ledgerID {
+        throw ValidationError("--ledger-id must be a lower-case UUID, as a checkpoint's origin line policy-ledger/ID shows it.")
+      }
     }
 
     func run() throws {
@@ -84,7 +92,10 @@ extension PolicyLedger {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         summary = try record(try CouncilLedger.open(at: scratch))
       } else {
-        summary = try ledger.withWritableLedger { ledger in
+        summary = try ledger.withWritableLedger(newLedgerID: ledgerID) { ledger in
+          if let ledgerID, ledger.log.ledgerID != ledgerID {
+            throw Failure(.usage, "--ledger-id names the id of a new ledger, and \(self.ledger.resolvedPath) is already ledger \(ledger.log.ledgerID)")
+          }
           // One transaction for the whole input: room for it is made before it starts, so that
           // LMDB does not have to stop, grow its map and start over.
           try ledger.log.environment.reserveMapSize(forAnother: input.size * 16)

@@ -70,7 +70,8 @@ struct LedgerOptions: ParsableArguments {
   /// Runs `body` with the ledger opened for writing, creating the folder (and its parents) when
   /// missing. When this call created the folder and nothing was recorded in it, the folder is
   /// removed again if `body` fails, so a rejected first import leaves no empty ledger behind.
-  func withWritableLedger<R>(_ body: (CouncilLedger) throws -> R) throws -> R {
+  /// - Parameter newLedgerID: the id of a ledger created here (`import --ledger-id`).
+  func withWritableLedger<R>(newLedgerID: String? = nil, _ body: (CouncilLedger) throws -> R) throws -> R {
     let path = resolvedPath
     var isDirectory: ObjCBool = false
     let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
@@ -86,7 +87,9 @@ struct LedgerOptions: ParsableArguments {
     }
     var opened: CouncilLedger?
     do {
-      let ledger = try CouncilLedger.open(at: path)
+      var options = EventLog.Options()
+      options.newLedgerID = newLedgerID
+      let ledger = try CouncilLedger.open(at: path, options: options)
       opened = ledger
       return try body(ledger)
     } catch {

@@ -21,6 +21,21 @@ public struct ProposedEvent: Sendable, Hashable {
   /// envelope member `key`, omitted when absent). An event without one is known by its
   /// content (``EventKey/contentDigest(type:schemaVersion:effective:payload:)``).
   public var key: String?
+  /// Set when the event is restored from an export line: the line's place in its chain and the
+  /// moment it was recorded. Appended right after the event whose hash is `previous`, the event
+  /// keeps `recordedAt` and must get exactly `hash` (or the append is refused); appended
+  /// anywhere else, it is recorded anew, with a moment and hash of its own.
+  public var restoring: Restoring?
+
+  /// An export line's chain link and recorded-at moment (``restoring``).
+  public struct Restoring: Sendable, Hashable {
+    public var previous: EventHash
+    public var recordedAt: LedgerTimestamp
+    public var hash: EventHash
+    public init(previous: EventHash, recordedAt: LedgerTimestamp, hash: EventHash) {
+      self.previous = previous; self.recordedAt = recordedAt; self.hash = hash
+    }
+  }
 
   public init(type: String, schemaVersion: Int = 1, streams: [StreamID], effective: EffectiveDate, actor: String, source: String? = nil, payload: CanonicalValue, key: String? = nil) {
     self.key = key

@@ -57,6 +57,10 @@ public final class EventLog: Sendable {
     /// The clock recorded-at moments come from; the ledger still makes them strictly increasing.
     /// Default: the system clock. Tests pass a fixed clock.
     public var clock: @Sendable () -> LedgerTimestamp = { LedgerTimestamp.now() }
+    /// The id a ledger created by this open gets (a lower-case UUID), instead of a random one:
+    /// to restore a ledger from its export under its own id, the origin its checkpoints name.
+    /// Ignored when the ledger exists.
+    public var newLedgerID: String?
     public init() {}
   }
 
@@ -136,7 +140,10 @@ public final class EventLog: Sendable {
       guard isEmpty else {
         throw LedgerError.notALedger(path: path, reason: "it holds LMDB data but no ledger metadata (a foreign LMDB file)")
       }
-      let id = UUID().uuidString.lowercased()
+      let id = options.newLedgerID ?? UUID().uuidString.lowercased()
+      guard UUID(uuidString: id)?.uuidString.lowercased() == id else {
+        throw LedgerError.notALedger(path: path, reason: "the ledger id \"\(id)\" is not a lower-case UUID")
+      }
       let created = options.clock()
       try environment.write { txn in
         let meta = try txn.database(named: "meta", create: true)!
@@ -282,6 +289,14 @@ public final class EventLog: Sendable {
       sequence = sequence.next
       var moment = now
       if let last = lastMoment, moment <= last { moment = LedgerTimestamp(microseconds: last.microseconds + 1) }
+      // An export line appended where its chain continues is restored exactly: its own moment.
+      let restored = event.restoring.flatMap { $0.previous == previousHash ? $0 : nil }
+      if let restored {
+        if let last = lastMoment, restored.recordedAt <= last {
+          throw LedgerError.invalidEvent(index: index, field: "recorded", reason: "\(restored.recordedAt) is not after the moment of the event before it (\(last)): an export's moments only grow")
+        }
+        moment = restored.recordedAt
+      }
       lastMoment = moment
       let canonical: [UInt8]
       do {
@@ -290,6 +305,9 @@ public final class EventLog: Sendable {
         throw LedgerError.invalidEvent(index: index, field: "payload", reason: "\(error)")
       }
       let hash = EventLog.hash(previous: previousHash, canonical: canonical)
+      if let restored, hash != restored.hash {
+        throw LedgerError.invalidEvent(index: index, field: "hash", reason: "restored here, the line gives the hash \(hash), not the export's \(restored.hash): its content does not encode back to the same bytes (exported by another version?)")
+      }
       if let keys {
         let digest: [UInt8]
         do { digest = try EventKey.contentDigest(of: event) } catch {

@@ -23,14 +23,20 @@ import Foundation
 /// - `seq`, `recorded`, `streams`, `prev`, `hash`: written by `export`, all five or none. An
 ///   event read with a `seq` must be recorded under that same number (so an export's
 ///   corrections still name the right events): an export can be imported only where its
-///   numbers continue the ledger, such as into an empty ledger. The ledger assigns `recorded`,
-///   `streams`, `prev` and `hash` anew. An export line's hash must be the
+///   numbers continue the ledger, such as into an empty ledger. Where its chain continues too
+///   (the ledger's head hash is the line's `prev`: a whole export into an empty ledger), the
+///   event is **restored exactly**: same recorded-at moment, same hash, so digests, checkpoints
+///   and signatures made of the original still hold; elsewhere the ledger assigns `recorded`,
+///   `prev` and `hash` anew. An export line's hash must be the
 ///   SHA-256 of `prev` and the line's own canonical bytes without `prev` and `hash` (what
 ///   `verify` checks in a ledger); consecutive such lines must chain (each `prev` is the hash
 ///   of the line before, and event 1's is the genesis hash). So an export whose lines were
 ///   altered, removed, inserted or reordered after it was written is refused, naming the line.
 ///   Lines cut from the end leave a shorter valid export: compare its last line's `seq` and
 ///   `hash` with the source's digest at export time.
+/// - `signature` (export lines only): the actor's signature over the line's `hash`
+///   (``exportLine(_:signature:)``), kept when the event is restored exactly and the signature
+///   holds against the keys registered before it; refused otherwise.
 public enum NDJSON {
   /// A line that could not be read, naming the line (1-based) and the field.
   public struct LineError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -41,7 +47,7 @@ public enum NDJSON {
     public var description: String { "line \(line)" + (field.map { ", field \"\($0)\"" } ?? "") + ": \(reason)" }
   }
 
-  static let topLevelFields: Set<String> = ["type", "schema", "effective", "source", "actor", "payload", "key", "seq", "recorded", "streams", "prev", "hash"]
+  static let topLevelFields: Set<String> = ["type", "schema", "effective", "source", "actor", "payload", "key", "seq", "recorded", "streams", "prev", "hash", "signature"]
 
   /// Largest accepted line, in bytes (1 MiB).
   public static let maximumLineLength = 1 << 20
@@ -110,16 +116,30 @@ public enum NDJSON {
       }
       guard let hash = m["hash"]?.stringValue.flatMap(EventHash.init(hex:)) else { throw fail("hash", "must be 64 hex digits") }
       guard let previous = m["prev"]?.stringValue.flatMap(EventHash.init(hex:)) else { throw fail("prev", "must be 64 hex digits") }
+      guard let recordedAt = m["recorded"]?.stringValue.flatMap(LedgerTimestamp.init(canonical:)) else {
+        throw fail("recorded", "must be a moment as export writes it, such as 2026-12-02T01:31:09.259880Z")
+      }
       var content = m
       content["prev"] = nil
       content["hash"] = nil
+      content["signature"] = nil
       let canonical: [UInt8]
       do { canonical = try CanonicalValue.object(content).canonicalBytes() } catch { throw fail("hash", "the line cannot be encoded canonically: \(error)") }
       if EventLog.hash(previous: previous, canonical: canonical) != hash {
         throw fail("hash", "does not match the line's content: the line was changed after it was exported")
       }
       if exported == SequenceNumber(1), previous != .genesis { throw fail("prev", "event 1 of an export must follow the genesis hash (64 zeros)") }
-      entry.exportedLink = .init(previous: previous, hash: hash)
+      entry.exportedLink = .init(previous: previous, hash: hash, recordedAt: recordedAt)
+      if let signature = m["signature"] {
+        guard case .object(let fields) = signature, fields.count == 2, let id = fields["keyId"]?.stringValue, id.count == 8,
+              let keyID = UInt32(id, radix: 16), id == keyIDHex(keyID),
+              let raw = fields["ed25519"]?.stringValue.flatMap({ Data(base64Encoded: $0) }), raw.count == 64 else {
+          throw fail("signature", "must be {\"keyId\": 8 lower-case hex digits, \"ed25519\": the base64 of 64 bytes}, as export writes it")
+        }
+        entry.exportedSignature = EventSignature(keyID: keyID, signature: Array(raw))
+      }
+    } else if m["signature"] != nil {
+      throw fail("signature", "only an export line carries a signature (over its hash); sign new events with --sign-with")
     }
     return entry
   }
@@ -165,8 +185,9 @@ public enum NDJSON {
   }
 
   /// One event as an export line (canonical JSON, no trailing newline): the envelope with
-  /// `seq`, `recorded`, `streams`, `prev` and `hash`.
-  public static func exportLine(_ e: RecordedEvent) throws -> [UInt8] {
+  /// `seq`, `recorded`, `streams`, `prev` and `hash`, and for a signed event its actor's
+  /// `signature`: `{"keyId": 8 hex digits, "ed25519": base64 of the 64-byte signature over hash}`.
+  public static func exportLine(_ e: RecordedEvent, signature: EventSignature? = nil) throws -> [UInt8] {
     var members: [String: CanonicalValue] = [
       "seq": .integer(e.sequence.rawValue), "recorded": .string(e.recordedAt.description),
       "type": .string(e.type), "schema": .integer(e.schemaVersion), "effective": .string(e.effective.description),
@@ -175,6 +196,9 @@ public enum NDJSON {
     ]
     if let source = e.source { members["source"] = .string(source) }
     if let key = e.key { members["key"] = .string(key) }
+    if let signature {
+      members["signature"] = .object(["keyId": .string(keyIDHex(signature.keyID)), "ed25519": .string(Data(signature.signature).base64EncodedString())])
+    }
     return try CanonicalValue.object(members).canonicalBytes()
   }
 }

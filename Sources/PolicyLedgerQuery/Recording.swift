@@ -14,9 +14,14 @@ extension CouncilLedger {
     /// retractions name events by number, so it can only be imported where its numbers continue
     /// the ledger (into an empty ledger, to restore it).
     public var exportedSequence: SequenceNumber?
-    /// The `prev` and `hash` of the export line it was read from, once ``NDJSON`` has checked
-    /// that the hash matches the line's content (the ledger assigns new ones when it records).
+    /// The `prev`, `recorded` and `hash` of the export line it was read from, once ``NDJSON`` has
+    /// checked that the hash matches the line's content. Recorded right after the event whose
+    /// hash is `previous` (a restore), the event keeps its moment and hash exactly; elsewhere it
+    /// is recorded anew.
     public var exportedLink: ExportedLink?
+    /// The actor's signature the export line carried (`signature`): kept when the event is
+    /// restored exactly and the signature holds there (see ``SigningRegistry``), else refused.
+    public var exportedSignature: EventSignature?
     /// The idempotency key the caller gave (``EventKey``), stored in the event. Without one, the
     /// event is known by its content (type, schema, effective date and payload: not the actor or
     /// the source). Recording an entry whose key (or content) the ledger already holds records
@@ -27,6 +32,8 @@ extension CouncilLedger {
     public struct ExportedLink: Sendable, Hashable {
       public var previous: EventHash
       public var hash: EventHash
+      /// When the event was recorded in the ledger it was exported from (UTC).
+      public var recordedAt: LedgerTimestamp
     }
     public init(_ event: CouncilEvent, effective: EffectiveDate, actor: String, source: String? = nil, exportedSequence: SequenceNumber? = nil, key: String? = nil) {
       self.event = event; self.effective = effective; self.actor = actor; self.source = source
@@ -196,7 +203,7 @@ extension CouncilLedger {
             }
             throw error
           }
-          try signing.sign(event, decoded: current.typed[i], index: index, restoring: current.entries[i].exportedSequence != nil, log: self.log, in: txn)
+          try signing.sign(event, decoded: current.typed[i], index: index, entry: current.entries[i], log: self.log, in: txn)
         }
         try report(events)
       }, beforeCommit: { txn, summary in
@@ -296,8 +303,9 @@ extension CouncilLedger {
       if let error = CouncilEvent.textValidationError(in: payload) {
         throw ProjectionError.invalid(index: index, field: "payload." + error.field, reason: error.reason)
       }
-      let candidate = ProposedEvent(type: event.typeName, schemaVersion: event.schemaVersion, streams: streams,
+      var candidate = ProposedEvent(type: event.typeName, schemaVersion: event.schemaVersion, streams: streams,
                                     effective: entry.effective, actor: entry.actor, source: entry.source, payload: payload, key: entry.key)
+      candidate.restoring = entry.exportedLink.map { .init(previous: $0.previous, recordedAt: $0.recordedAt, hash: $0.hash) }
       if let (field, reason) = candidate.validationError() { throw ProjectionError.invalid(index: index, field: field, reason: reason) }
       let digest: [UInt8]
       do { digest = try EventKey.contentDigest(of: candidate) } catch {

@@ -18,18 +18,27 @@ struct EventSigning {
     self.verifier = signer?.verifier
   }
 
-  mutating func sign(_ event: RecordedEvent, decoded: CouncilEvent, index: Int, restoring: Bool, log: EventLog, in txn: borrowing LMDBWriteTransaction) throws {
+  /// `entry` is what was given to record: an export line's signature (restored exactly) is kept
+  /// when it holds here; a new event is signed with `signer`.
+  mutating func sign(_ event: RecordedEvent, decoded: CouncilEvent, index: Int, entry: CouncilLedger.Entry, log: EventLog, in txn: borrowing LMDBWriteTransaction) throws {
     if registry == nil { registry = try SigningRegistry.load(log, in: txn) }
-    if let signer, let verifier {
-      if let problem = registry!.signingProblem(verifier, actor: event.actor, at: event.sequence) {
-        throw ProjectionError.invalid(index: index, field: "signature", reason: problem)
+    func refuse(_ reason: String) -> ProjectionError { .invalid(index: index, field: "signature", reason: reason) }
+    if entry.exportedLink != nil, signer != nil {
+      throw refuse("an export line keeps the signature it had (or none); --sign-with signs new events, not restored ones")
+    }
+    if let carried = entry.exportedSignature {
+      guard entry.exportedLink?.hash == event.hash else {
+        throw refuse("the line's signature is over its hash in the ledger it was exported from, and here the event gets another hash (this ledger's chain is not the export's), so the signature cannot be kept: restore the export into an empty ledger")
       }
+      let status = registry!.status(of: event, stored: carried.bytes)
+      guard case .signed = status else { throw refuse("the line's signature does not hold here: \(status.summary)") }
+      try log.putSignature(carried, for: event.sequence, in: txn)
+    } else if let signer, let verifier {
+      if let problem = registry!.signingProblem(verifier, actor: event.actor, at: event.sequence) { throw refuse(problem) }
       try log.putSignature(EventSignature(signing: event.hash, with: signer), for: event.sequence, in: txn)
     } else if case (.required, let since?) = registry!.policy(for: event.sequence) {
-      // An export line is re-recorded with a new recorded-at moment, so a new hash: the
-      // signature it had cannot come along, and the policy cannot be met by a restore.
-      let restore = restoring ? " (an export is re-recorded with new hashes, so its events' signatures cannot come along: restore a ledger that requires signatures from a backup, `policy-ledger backup`, which keeps them)" : ""
-      throw ProjectionError.invalid(index: index, field: "signature", reason: "this ledger requires every event to be signed with its actor's registered key (policy set by event \(since)); sign it with --sign-with KEYFILE" + restore)
+      let restore = entry.exportedLink != nil ? " (this export line carries no signature)" : ""
+      throw refuse("this ledger requires every event to be signed with its actor's registered key (policy set by event \(since)); sign it with --sign-with KEYFILE" + restore)
     }
     if let problem = registry!.apply(decoded, at: event.sequence) {
       let field = if case .signingPolicySet = decoded { "signatures" } else { "key" }

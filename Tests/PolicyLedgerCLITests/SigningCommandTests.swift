@@ -165,4 +165,42 @@ struct SigningCommandTests {
     let moved = try runTool(["python3", tool, pack, "--key", verifier])
     #expect(moved.status == 1 && moved.stderr.contains("event 5 is not an earlier actor.key-registered event"), "\(moved)")
   }
+
+  @Test("an export restores exactly: same moments, same hashes, the signatures kept; a changed signature or another chain is refused")
+  func exactRestore() throws {
+    let l = try SigningLedger("restore")
+    #expect(try l.run(["keys", "register", "--actor", "山田", "--key", l.yamada]).status == 0)
+    #expect(try l.run(["import", l.folder.child("next.ndjson"), "--sign-with", l.yamadaKey]).status == 0)
+    #expect(try l.run(["keys", "policy", "required", "--sign-with", l.yamadaKey]).status == 0)
+    let exported = l.folder.child("export.ndjson")
+    #expect(try l.run(["export", "--output", exported]).status == 0)
+    let lines = try String(contentsOfFile: exported, encoding: .utf8).split(separator: "\n")
+    #expect(lines.filter { $0.contains("\"signature\":{\"ed25519\":") }.count == 21)
+    let restored = l.folder.child("restored")
+    let imported = try cli(["import", exported, "--ledger", restored])
+    #expect(imported.status == 0, "\(imported)")
+    let restoredDigest = try cli(["digest", "--ledger", restored]).stdout
+    #expect(restoredDigest == (try l.run(["digest"])).stdout)
+    let original = try l.run(["log", "--format", "json"]).rows(), copy = try cli(["log", "--format", "json", "--ledger", restored]).rows()
+    #expect(copy.map { $0["recorded"] as? String } == original.map { $0["recorded"] as? String })
+    let signatures = try #require(try cli(["verify", "--format", "json", "--ledger", restored]).object()["signatures"] as? [String: Any])
+    #expect(signatures["signed"] as? Int == 21 && signatures["failing"] as? Int == 0)
+    // One signature changed in the export: refused, naming the line; nothing restored.
+    var changed = lines.map(String.init)
+    let line = try #require(changed.firstIndex { $0.contains("\"seq\":30,") })
+    let sig = try #require(changed[line].range(of: "\"ed25519\":\""))
+    let at = changed[line].index(sig.upperBound, offsetBy: 5)
+    changed[line].replaceSubrange(at...at, with: changed[line][at] == "A" ? "B" : "A")
+    try (changed.joined(separator: "\n") + "\n").write(toFile: l.folder.child("changed.ndjson"), atomically: true, encoding: .utf8)
+    expectFailure(try cli(["import", l.folder.child("changed.ndjson"), "--ledger", l.folder.child("r2")]), status: 65,
+                  mentioning: ["line 30", "\"signature\"", "does not verify"])
+    #expect(!FileManager.default.fileExists(atPath: l.folder.child("r2") + "/data.mdb"))
+    // The same lines after another ledger's 20 events: they continue its numbers, not its chain,
+    // so the signatures over the export's hashes cannot be kept.
+    let other = l.folder.child("other")
+    #expect(try cli(["import", l.folder.child("first.ndjson"), "--ledger", other]).status == 0)
+    try (lines[20...].joined(separator: "\n") + "\n").write(toFile: l.folder.child("tail.ndjson"), atomically: true, encoding: .utf8)
+    expectFailure(try cli(["import", l.folder.child("tail.ndjson"), "--ledger", other]), status: 65,
+                  mentioning: ["line 2", "cannot be kept", "restore the export into an empty ledger"])
+  }
 }
