@@ -316,7 +316,9 @@ extension CouncilLedger {
       if let key = entry.key {
         if let earlier = chunkKeys[key] { match = earlier.digest == digest ? .duplicate(earlier.sequence) : .conflict(earlier.sequence) }
         else { match = try log.keyMatch(for: candidate, contentDigest: digest, in: txn) }
-      } else if entry.exportedSequence == nil {
+      } else if entry.exportedSequence == nil && !entry.event.isAboutSigning {
+        // (A key registered, revoked or a policy set again is a new act with its own rules, never
+        // a retry: matched by content, a re-registration after a revocation would be dropped.)
         if let earlier = chunkContents[digest] { match = .duplicate(earlier) }
         else { match = try log.keyMatch(for: candidate, contentDigest: digest, in: txn) }
       }

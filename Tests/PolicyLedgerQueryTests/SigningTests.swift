@@ -70,9 +70,15 @@ struct SigningTests {
     expectRefusal(mentioning: "cannot be corrected or retracted") {
       try ledger.record([.init(.eventRetracted(.init(retracts: SequenceNumber(1), reason: "x")), effective: .day(2026, 1, 1)!, actor: "admin")])
     }
+    // Registered again (the same day, the same payload: an act, not a retry), it signs again;
+    // revoked again, it does not.
+    try ledger.record([register("佐藤", sato)])
+    try ledger.record([body("b", actor: "佐藤")], signedBy: sato)
+    try ledger.record([revoke("佐藤", sato)], signedBy: sato)
+    expectRefusal(mentioning: "was revoked by event 7") { try ledger.record([self.body("c", actor: "佐藤")], signedBy: self.sato) }
     let report = try ledger.verifySignatures()
-    #expect(report.signed == 2 && report.unsigned == 2 && report.isClean)
-    #expect(report.keys.map(\.revoked) == [nil, SequenceNumber(4)])
+    #expect(report.signed == 4 && report.unsigned == 3 && report.isClean)
+    #expect(report.keys.map(\.revoked) == [nil, SequenceNumber(4), SequenceNumber(7)])
     #expect(try ledger.checkProjections().isEmpty)
   }
 
@@ -85,8 +91,8 @@ struct SigningTests {
     try ledger.record([body("a", actor: "山田")], signedBy: yamada)
     // Turning it off unsigned is itself refused; setting it to what it is, too.
     expectRefusal(mentioning: "requires every event to be signed") { try ledger.record([self.policy(.optional, by: "山田")]) }
-    // (The same event again is a retry, acknowledged as event 2; on another day it is refused.)
-    #expect(try ledger.recordReporting([policy(.required, by: "admin")]).duplicates.map(\.sequence) == [SequenceNumber(2)])
+    // The same event again is not taken for a retry: a signing event is an act, refused here.
+    expectRefusal(mentioning: "already required (since event 2)") { try ledger.record([self.policy(.required, by: "山田")], signedBy: self.yamada) }
     expectRefusal(mentioning: "already required (since event 2)") {
       try ledger.record([.init(.signingPolicySet(.init(signatures: .required)), effective: .day(2026, 2, 1)!, actor: "山田")], signedBy: self.yamada)
     }
