@@ -28,6 +28,11 @@ extension Replicator {
         return ReplicationError.server(sqlState: state, message: message)
       }
       switch error.code {
+      case .unexpectedBackendMessage:
+        if let (state, message) = serverError(inDebugDescription: String(reflecting: error)) {
+          return ReplicationError.server(sqlState: state, message: message)
+        }
+        return ReplicationError.connection("PostgreSQL sent a message out of turn, and the connection was closed")
       case .authMechanismRequiresPassword:
         return ReplicationError.refused(target.description, reason: "the server asks for a password; put it in the URL or in $PGPASSWORD")
       case .unsupportedAuthMechanism, .saslError:
@@ -40,6 +45,18 @@ extension Replicator {
       }
     }
     return connecting ? ReplicationError.unreachable(target.description, reason: describe(error)) : ReplicationError.connection(describe(error))
+  }
+
+  /// postgres-nio 1.33 reports a server error that arrives between a statement's CommandComplete
+  /// and ReadyForQuery as `unexpectedBackendMessage`: a server shutting down (`57P01`) ends the
+  /// session there when it handles the statement's Sync. The server's fields are then only in
+  /// the error's debug description (`… ErrorResponse(fields: [… Message: "…", Code: "57P01", …])`);
+  /// its SQLSTATE and message are read from there, nil when that text has another form.
+  static func serverError(inDebugDescription text: String) -> (state: String, message: String)? {
+    guard text.contains("ErrorResponse("),
+          let state = text.firstMatch(of: /Code: "([0-9A-Z]{5})"/)?.1,
+          let message = text.firstMatch(of: /Message: "((?:[^"\\]|\\.)*)"/)?.1 else { return nil }
+    return (String(state), String(message))
   }
 
   static let closedUnexplained = "PostgreSQL closed it (the server stopped or restarted, or the network dropped the connection)"
