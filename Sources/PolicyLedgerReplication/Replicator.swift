@@ -78,22 +78,24 @@ public final class Replicator: Sendable {
           continue
         }
         guard follow else { break }
-        // Caught up: wait for the ledger's head to move, without touching PostgreSQL.
+        // Caught up: wait for the ledger's head to move, without touching PostgreSQL, but
+        // stop as soon as the connection is lost (a restart ends the run now, not at the next event).
         while !Task.isCancelled, (try ledger.log.head()?.sequence.rawValue ?? 0) <= after {
+          try connection.checkConnected()
           do { try await Task.sleep(for: pollInterval) } catch { break }
         }
       }
-      try? await connection.close()
+      await connection.close()
       return report ?? ReplicationReport(ledgerID: ledger.log.ledgerID, startHead: 0, head: 0, batches: 0)
     } catch {
-      try? await connection.close()
+      await connection.close()
       throw Replicator.mapped(error, target: target, connecting: false)
     }
   }
 
   // MARK: Connection
 
-  func connect() async throws -> PostgresConnection {
+  func connect() async throws -> ReplicaConnection {
     var configuration = PostgresConnection.Configuration(
       host: target.host, port: target.port, username: target.username, password: target.password, database: target.database,
       tls: .disable)
@@ -103,9 +105,9 @@ public final class Replicator: Sendable {
       }
     }
     configuration.options.connectTimeout = .seconds(10)
-    let connection: PostgresConnection
+    let connection: ReplicaConnection
     do {
-      connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Replicator.logger)
+      connection = ReplicaConnection(try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Replicator.logger))
     } catch {
       throw Replicator.mapped(error, target: target, connecting: true)
     }
@@ -115,58 +117,59 @@ public final class Replicator: Sendable {
         throw ReplicationError.refused(target.description, reason: "the database's encoding is \(encoding ?? "unknown"); a replica needs UTF8 (CREATE DATABASE … ENCODING 'UTF8')")
       }
     } catch {
-      try? await connection.close()
+      await connection.close()
       throw Replicator.mapped(error, target: target, connecting: false)
     }
     return connection
   }
 
   /// Runs `body` in one PostgreSQL transaction: committed when it returns, rolled back when it throws.
-  func transaction<R: Sendable>(_ connection: PostgresConnection, _ body: () async throws -> R) async throws -> R {
-    try await connection.query("BEGIN", logger: Replicator.logger)
+  /// (A lost connection is not rolled back: the server rolls back a session that ends.)
+  func transaction<R: Sendable>(_ connection: ReplicaConnection, _ body: () async throws -> R) async throws -> R {
+    try await connection.execute("BEGIN")
     do {
       let result = try await body()
-      try await connection.query("COMMIT", logger: Replicator.logger)
+      try await connection.execute("COMMIT")
       return result
     } catch {
-      _ = try? await connection.query("ROLLBACK", logger: Replicator.logger)
+      try? await connection.execute("ROLLBACK")
       throw error
     }
   }
 
-  func single<T: PostgresDecodable & Sendable>(_ connection: PostgresConnection, _ query: PostgresQuery, as type: T.Type) async throws -> T? {
-    let rows = try await connection.query(query, logger: Replicator.logger)
-    var value: T?
-    for try await (v) in rows.decode(T.self) { value = v }
-    return value
+  func single<T: PostgresDecodable & Sendable>(_ connection: ReplicaConnection, _ query: PostgresQuery, as type: T.Type) async throws -> T? {
+    try await connection.rows(query).last.map { try $0.decode(T.self) }
   }
 
   // MARK: Schema
 
   /// Creates the tables, checks their columns (a table changed by hand is refused before
   /// anything is written), then creates the functions and views.
-  func prepareSchema(_ connection: PostgresConnection) async throws {
+  func prepareSchema(_ connection: ReplicaConnection) async throws {
     try await transaction(connection) {
       // Two replicators creating the schema at once take turns.
-      try await connection.query("SELECT pg_advisory_xact_lock(7372010013)", logger: Replicator.logger)
+      try await connection.execute("SELECT pg_advisory_xact_lock(7372010013)")
       for statement in Replicator.statements(ReplicaSchema.tables) {
-        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Replicator.logger)
+        try await connection.execute(PostgresQuery(unsafeSQL: statement))
       }
       try await checkColumns(connection, table: "events", expected: ReplicaSchema.eventColumns)
       try await checkColumns(connection, table: "ledgers", expected: ReplicaSchema.ledgerColumns)
       for statement in Replicator.statements(ReplicaSchema.views) {
-        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Replicator.logger)
+        try await connection.execute(PostgresQuery(unsafeSQL: statement))
       }
     }
   }
 
-  func checkColumns(_ connection: PostgresConnection, table: String, expected: [ReplicaSchema.Column]) async throws {
-    let rows = try await connection.query("""
+  func checkColumns(_ connection: ReplicaConnection, table: String, expected: [ReplicaSchema.Column]) async throws {
+    let rows = try await connection.rows("""
       SELECT column_name::text, data_type::text FROM information_schema.columns
       WHERE table_schema = current_schema() AND table_name = \(table)
-      """, logger: Replicator.logger)
+      """)
     var found: [String: String] = [:]
-    for try await (name, type) in rows.decode((String, String).self) { found[name] = type }
+    for row in rows {
+      let (name, type) = try row.decode((String, String).self)
+      found[name] = type
+    }
     for column in expected {
       guard let type = found[column.name] else { throw ReplicationError.tableChanged(table: table, reason: "its column \(column.name) is missing") }
       guard type == column.dataType else {
@@ -186,17 +189,20 @@ public final class Replicator: Sendable {
 
   /// Inside a transaction: locks the ledger's row, checks that PostgreSQL's head is the ledger's,
   /// and writes the next batch. Returns PostgreSQL's head before and after.
-  func shipBatch(_ connection: PostgresConnection) async throws -> (UInt64, UInt64) {
+  func shipBatch(_ connection: ReplicaConnection) async throws -> (UInt64, UInt64) {
     let id = ledger.log.ledgerID
-    try await connection.query("INSERT INTO ledgers (ledger_id) VALUES (\(id)) ON CONFLICT (ledger_id) DO NOTHING", logger: Replicator.logger)
+    try await connection.execute("INSERT INTO ledgers (ledger_id) VALUES (\(id)) ON CONFLICT (ledger_id) DO NOTHING")
     var headSeq: Int64 = 0
     var headHash: ByteBuffer?
-    let heads = try await connection.query("SELECT head_seq, head_hash FROM ledgers WHERE ledger_id = \(id) FOR UPDATE", logger: Replicator.logger)
-    for try await (seq, hash) in heads.decode((Int64, ByteBuffer?).self) { headSeq = seq; headHash = hash }
+    for row in try await connection.rows("SELECT head_seq, head_hash FROM ledgers WHERE ledger_id = \(id) FOR UPDATE") {
+      (headSeq, headHash) = try row.decode((Int64, ByteBuffer?).self)
+    }
     var lastSeq: Int64 = 0
     var lastHash: ByteBuffer?
-    let last = try await connection.query("SELECT seq, hash FROM events WHERE ledger_id = \(id) ORDER BY seq DESC LIMIT 1", logger: Replicator.logger)
-    for try await (seq, hash) in last.decode((Int64, ByteBuffer).self) { lastSeq = seq; lastHash = hash }
+    for row in try await connection.rows("SELECT seq, hash FROM events WHERE ledger_id = \(id) ORDER BY seq DESC LIMIT 1") {
+      let (seq, hash) = try row.decode((Int64, ByteBuffer).self)
+      (lastSeq, lastHash) = (seq, hash)
+    }
     guard lastSeq == headSeq, lastHash == headHash else {
       throw ReplicationError.tableChanged(table: "ledgers", reason: "it gives event \(headSeq) as the head of ledger \(id), but events holds through event \(lastSeq) with another hash")
     }
@@ -227,50 +233,12 @@ public final class Replicator: Sendable {
       try rows.append(event)
       previous = event.hash
     }
-    try await connection.query(rows.insert(ledgerID: id), logger: Replicator.logger)
-    try await connection.query("""
+    try await connection.execute(rows.insert(ledgerID: id))
+    try await connection.execute("""
       UPDATE ledgers SET head_seq = \(Int64(final.sequence.rawValue)), head_hash = \(ByteBuffer(bytes: final.hash.bytes)),
         replicated_at = now() WHERE ledger_id = \(id)
-      """, logger: Replicator.logger)
+      """)
     return (UInt64(headSeq), final.sequence.rawValue)
-  }
-
-  // MARK: Errors
-
-  static func mapped(_ error: any Error, target: PostgresTarget, connecting: Bool) -> any Error {
-    if error is ReplicationError || error is LedgerError || error is CancellationError { return error }
-    if let error = error as? PSQLError {
-      if error.code == .server {
-        let state = error.serverInfo?[.sqlState] ?? "?????"
-        let message = error.serverInfo?[.message] ?? "no message"
-        // 28000 invalid authorization, 28P01 invalid password, 3D000 no such database, 42501 no privilege.
-        if ["28000", "28P01", "3D000"].contains(state) || (connecting && state.hasPrefix("08")) {
-          return ReplicationError.refused(target.description, reason: message)
-        }
-        if state == "42501" { return ReplicationError.refused(target.description, reason: message) }
-        return ReplicationError.server(sqlState: state, message: message)
-      }
-      switch error.code {
-      case .authMechanismRequiresPassword:
-        return ReplicationError.refused(target.description, reason: "the server asks for a password; put it in the URL or in $PGPASSWORD")
-      case .unsupportedAuthMechanism, .saslError:
-        return ReplicationError.refused(target.description, reason: "authentication failed (\(error.code))")
-      case .sslUnsupported:
-        return ReplicationError.refused(target.description, reason: "the server does not offer TLS (sslmode=require)")
-      default:
-        let reason = error.underlying.map(describe) ?? "\(error.code)"
-        return connecting ? ReplicationError.unreachable(target.description, reason: reason) : ReplicationError.connection(reason)
-      }
-    }
-    return connecting ? ReplicationError.unreachable(target.description, reason: describe(error)) : ReplicationError.connection(describe(error))
-  }
-
-  static func describe(_ error: any Error) -> String {
-    let text = String(describing: error)
-    if text.localizedCaseInsensitiveContains("refused") { return "connection refused" }
-    if text.localizedCaseInsensitiveContains("timeout") || text.localizedCaseInsensitiveContains("timed out") { return "the connection timed out" }
-    if text.localizedCaseInsensitiveContains("dns") || text.localizedCaseInsensitiveContains("resolve") { return "the host name cannot be resolved" }
-    return text
   }
 }
 
