@@ -207,6 +207,8 @@ def check_actor_signature(seq, events):
     event's chain hash, by a key an earlier event of the pack registered to the event's actor."""
     event, entry, line = events[seq]
     sig = entry["signature"]
+    if not isinstance(sig, dict) or not isinstance(sig.get("keyId"), str) or not isinstance(sig.get("signature"), str):
+        raise Problem(f"event {seq}: its signature entry is not {{keyId, signature, registration}}")
     chain_hash = hashlib.sha256(b64(entry["prev"]) + line).digest()
     registration = sig.get("registration")
     if registration not in events:
@@ -223,7 +225,7 @@ def check_actor_signature(seq, events):
         Ed25519PublicKey.from_public_bytes(key).verify(b64(sig["signature"]), chain_hash)
     except InvalidSignature:
         raise Problem(f"event {seq}: the signature by {name} does not verify over its chain hash (the event or its predecessor hash was changed)")
-    return seq, name, event["actor"], registration
+    return seq, name, event["actor"], registration, reg.get("actor")
 
 
 def self_test():
@@ -266,13 +268,13 @@ def main():
     args = parser.parse_args()
     try:
         origin, size, signers, seqs, signed = verify_pack(args.folder, args.key, args.quorum, args.origin)
-    except (Problem, OSError, ValueError, KeyError, TypeError) as error:
+    except (Problem, OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         print(f"INVALID: {error}", file=sys.stderr)
         return 1
     print(f"valid: events {', '.join(map(str, seqs))} are in the tree of {size} events of {origin}, "
           f"whose checkpoint is signed by {', '.join(signers)}")
-    for seq, name, actor, registration in signed:
-        print(f"signed: event {seq} by {actor} with key {name} (registered by event {registration})")
+    for seq, name, actor, registration, registrar in signed:
+        print(f"signed: event {seq} by {actor} with key {name} (registered by event {registration}, recorded by {registrar})")
     return 0
 
 

@@ -73,7 +73,14 @@ def parse_verifier(text: str):
 def check_signatures(folder: str, events) -> int:
     """events: (seq, actor, type, payload, chain hash) in sequence order. Prints failures; returns
     how many there were."""
-    stored = dict((int.from_bytes(k, "big"), v) for k, v in (dump(folder, "signatures") or []))
+    stored = {}
+    failures = 0
+    for k, v in dump(folder, "signatures") or []:
+        if len(k) != 8:
+            print(f"the signatures database holds a key of {len(k)} bytes ({k.hex()}), not a sequence number")
+            failures += 1
+            continue
+        stored[int.from_bytes(k, "big")] = v
     if stored:
         try:
             from cryptography.exceptions import InvalidSignature
@@ -83,7 +90,7 @@ def check_signatures(folder: str, events) -> int:
             raise SystemExit(2)
     registrations = []  # [actor, (name, kid, key), registered seq, revoked seq or None]
     required_since = None
-    failures = signed = unsigned = 0
+    signed = unsigned = 0
     for seq, actor, kind, payload, chain_hash in events:
         value = stored.pop(seq, None)
         problem = None
@@ -111,15 +118,19 @@ def check_signatures(folder: str, events) -> int:
             print(f"event {seq}: {problem}")
             failures += 1
         # The event's own effect applies from the next event on.
-        if kind == "actor.key-registered":
-            registrations.append([payload["actor"], parse_verifier(payload["key"]), seq, None])
-        elif kind == "actor.key-revoked":
-            key = parse_verifier(payload["key"])
-            for r in registrations:
-                if r[0] == payload["actor"] and r[1] == key and r[3] is None:
-                    r[3] = seq
-        elif kind == "ledger.signing-policy":
-            required_since = seq if payload["signatures"] == "required" else None
+        try:
+            if kind == "actor.key-registered":
+                registrations.append([payload["actor"], parse_verifier(payload["key"]), seq, None])
+            elif kind == "actor.key-revoked":
+                key = parse_verifier(payload["key"])
+                for r in registrations:
+                    if r[0] == payload["actor"] and r[1] == key and r[3] is None:
+                        r[3] = seq
+            elif kind == "ledger.signing-policy":
+                required_since = seq if payload["signatures"] == "required" else None
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            print(f"event {seq}: a {kind} event whose payload does not read: {error}")
+            failures += 1
     for seq in sorted(stored):
         print(f"event {seq}: a signature is stored for it, but the log holds no such event")
         failures += 1

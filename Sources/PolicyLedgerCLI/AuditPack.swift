@@ -55,12 +55,15 @@ extension PolicyLedger {
       var signatures: [UInt64: (stored: EventSignature, registration: SequenceNumber?)] = [:]
       for seq in Set(event) {
         let recorded = try log.event(SequenceNumber(seq))
-        guard let stored = try log.storedSignature(of: recorded.sequence) else { continue }
-        guard let signature = EventSignature(bytes: stored) else { continue }
-        if case .signed(_, let registration) = registry.status(of: recorded, stored: stored) {
+        let stored = try log.storedSignature(of: recorded.sequence)
+        let status = registry.status(of: recorded, stored: stored)
+        // A pack proves what it holds, not what is missing from it: an event whose signature
+        // fails (or is missing where the policy required one) is not packed as if it were sound.
+        if status.isFailure {
+          throw Failure(.problemFound, "event \(seq) fails its signature check (\(status.summary)); run `policy-ledger verify`; nothing was written")
+        }
+        if case .signed(_, let registration) = status, let stored, let signature = EventSignature(bytes: stored) {
           signatures[seq] = (signature, registration)
-        } else {
-          signatures[seq] = (signature, nil)
         }
       }
       let sequences = Array(Set(event).union(signatures.values.compactMap { $0.registration?.rawValue })).sorted()

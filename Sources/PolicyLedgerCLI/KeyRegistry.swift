@@ -31,6 +31,15 @@ struct RegistryWriteOptions: ParsableArguments {
     if let recordedBy, recordedBy.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--recorded-by cannot be empty.") }
   }
 
+  /// `--actor` of `keys register` and `keys revoke`: one that can record events, without
+  /// surrounding white space.
+  static func check(actor: String) throws {
+    if let reason = ProposedEvent.actorError(actor) { throw ValidationError("--actor: \(reason).") }
+    if actor.first?.isWhitespace == true || actor.last?.isWhitespace == true {
+      throw ValidationError("--actor \"\(actor)\" begins or ends with white space; give the actor as its events name it.")
+    }
+  }
+
   /// Records `event` through the same path as `record` (validation, signing, the report).
   func record(_ event: CouncilEvent, ledger: LedgerOptions, format: OutputFormat, flags: [String: String]) throws {
     let options = try EntryOptions.parse(signWith.map { ["--sign-with", $0] } ?? [])
@@ -61,6 +70,8 @@ extension PolicyLedger.Keys {
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions
 
+    func validate() throws { try RegistryWriteOptions.check(actor: actor) }
+
     func run() throws {
       let verifier = try ProofFiles.verifier(key)
       try write.record(.actorKeyRegistered(.init(actor: actor, key: verifier.description)), ledger: ledger, format: output.format,
@@ -82,6 +93,8 @@ extension PolicyLedger.Keys {
     @OptionGroup var write: RegistryWriteOptions
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions
+
+    func validate() throws { try RegistryWriteOptions.check(actor: actor) }
 
     func run() throws {
       let verifier = try ProofFiles.verifier(key)
@@ -136,14 +149,15 @@ extension PolicyLedger.Keys {
     func run() throws {
       let registry = try ledger.openForReading().signingRegistry()
       let (policy, since) = registry.policy(for: SequenceNumber(.max))
-      var table = TextTable(["actor", "key", "registered", "revoked"])
+      var table = TextTable(["actor", "key", "registered", "registered by", "revoked"])
       for r in registry.registrations {
-        table.rows.append([Cell(r.actor), Cell(r.key.description), Cell("event \(r.registered)"), Cell(r.revoked.map { "event \($0)" } ?? "")])
+        table.rows.append([Cell(r.actor), Cell(r.key.description), Cell("event \(r.registered)"), Cell(r.registeredBy), Cell(r.revoked.map { "event \($0)" } ?? "")])
       }
       let json = JSON.fields([
         "signatures": .string(policy.rawValue), "policySince": since.map { .integer($0.description) },
         "keys": .array(registry.registrations.map { r in
           .fields(["actor": .string(r.actor), "key": .string(r.key.description), "registered": .integer(r.registered.description),
+                   "registeredBy": .string(r.registeredBy),
                    "revoked": r.revoked.map { .integer($0.description) }])
         }),
       ])

@@ -2,6 +2,7 @@ import ArgumentParser
 import PolicyLedgerDomain
 import PolicyLedgerEventLog
 import PolicyLedgerQuery
+import PolicyLedgerProofs
 
 extension PolicyLedger {
   /// `verify`: walk the hash chain.
@@ -46,8 +47,17 @@ extension PolicyLedger {
     }
 
     static func emit(_ report: VerificationReport, digest: LedgerDigest?, format: OutputFormat, proofs: ProofVerification = ProofVerification()) throws {
+      // The verdict covers everything checked: the chain, the tree, a checkpoint, the signatures.
+      let result: Cell
+      if let failure = report.failure {
+        result = Cell("INVALID at event \(failure.sequence)", raw: "invalid")
+      } else if let first = proofs.problems.first {
+        result = Cell("INVALID: " + (proofs.problems.count > 1 ? "\(proofs.problems.count) problems, first: " : "") + first, raw: "invalid")
+      } else {
+        result = Cell("valid")
+      }
       let table = TextTable(["result", "events checked", "head"], rows: [[
-        Cell(report.isValid ? "valid" : "INVALID at event \(report.failure!.sequence)", raw: report.isValid ? "valid" : "invalid"),
+        result,
         Cell(String(report.eventsChecked)), Cell.optional(report.head?.description),
       ]])
       var caption: [String] = []
@@ -70,9 +80,13 @@ extension PolicyLedger {
     }
 
     /// The report as `verify --format json` prints it (the web API's `/api/integrity` too).
+    /// `valid` is the whole verdict (exit status 0); `chainValid` the hash chain's alone;
+    /// `problems` what else failed (the stored tree, a checkpoint, signatures).
     static func json(_ report: VerificationReport, digest: LedgerDigest?, proofs: ProofVerification = ProofVerification()) -> JSON {
       JSON.merged(JSON.fields([
-        "valid": .bool(report.isValid), "eventsChecked": .integer(report.eventsChecked), "head": .optional(report.head?.description),
+        "valid": .bool(report.isValid && proofs.problems.isEmpty), "chainValid": .bool(report.isValid),
+        "problems": .strings(proofs.problems),
+        "eventsChecked": .integer(report.eventsChecked), "head": .optional(report.head?.description),
         "digest": digest.map { .string($0.description) },
         "failure": report.failure.map { .object(["sequence": .integer($0.sequence.rawValue), "reason": .string($0.reason)]) } ?? .null,
       ]), proofs.json)
@@ -106,12 +120,19 @@ extension PolicyLedger {
       abstract: "Drop the projections (read models) and replay every event into them; rebuild the stored Merkle tree.",
       discussion: "Run it after an interrupted rebuild, or when `check` reports differences. The event log itself is not changed. A stored Merkle tree that `verify` finds different from the events is evidence that events were rewritten: compare the ledger with a checkpoint kept elsewhere (`verify --checkpoint`) before a rebuild replaces the tree.")
 
+    @Flag(name: .customLong("replace-tree"), help: "Replace a stored Merkle tree that differs from the events (without it, rebuild refuses: that difference is evidence of rewritten events).")
+    var replaceTree = false
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions
 
     func run() throws {
       // Never creates a ledger: a mistyped path is an error, not a new empty ledger.
       let opened = try ledger.openExistingForWriting()
+      // The stored tree is the one trace of events rewritten with their hashes recomputed that
+      // the ledger itself keeps: a rebuild must not wipe it out unasked.
+      if !replaceTree, try opened.log.verify().isValid, let mismatch = try LedgerTree.check(opened.log).mismatch {
+        throw Failure(.problemFound, "the stored Merkle tree differs from the events at \(mismatch): evidence that events were rewritten after they were appended; compare the ledger with a checkpoint kept elsewhere (`verify --checkpoint`) before `rebuild --replace-tree` replaces it; nothing was rebuilt")
+      }
       let count = try opened.rebuildProjections()
       try opened.log.rebuildMerkleTree()
       Report(caption: ["Rebuilt the projections from \(Render.count(Int(count), "event"))."], table: TextTable(["events replayed"], rows: [[Cell(String(count))]]),

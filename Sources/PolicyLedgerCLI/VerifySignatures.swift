@@ -28,7 +28,7 @@ extension ProofVerification {
       "failures": .array(report.failures.map { .fields(["seq": .integer($0.sequence.rawValue), "problem": .string($0.status.summary)]) }),
     ])
     if let first = report.failures.first {
-      problems.append("\(Render.count(Int(report.failureCount), "event")) fail their signature check (first: event \(first.sequence), \(first.status.summary))")
+      problems.append("\(Render.count(Int(report.failureCount), "event")) \(report.failureCount == 1 ? "fails its" : "fail their") signature check (first: event \(first.sequence), \(first.status.summary))")
     }
   }
 }

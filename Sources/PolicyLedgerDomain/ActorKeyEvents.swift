@@ -81,7 +81,11 @@ extension CouncilEvent {
     case .actorKeyRevoked(var p): actor = p.actor; p.key = key.description; event = .actorKeyRevoked(p)
     default: return self
     }
-    if actor.allSatisfy(\.isWhitespace) { throw CouncilEventError(field: "actor", reason: "the actor cannot be empty") }
+    // The actor a key is registered to must be one that can record events.
+    if let reason = ProposedEvent.actorError(actor) { throw CouncilEventError(field: "actor", reason: reason) }
+    if actor.first?.isWhitespace == true || actor.last?.isWhitespace == true {
+      throw CouncilEventError(field: "actor", reason: "\"\(actor)\" begins or ends with white space, which no table shows: give the actor as its events name it, without it")
+    }
     return event
   }
 }

@@ -48,6 +48,16 @@ public struct ProposedEvent: Sendable, Hashable {
     self.payload = payload
   }
 
+  /// Why `actor` cannot name who recorded an event, or `nil`: it must have 1 to 200 characters,
+  /// not all white space, and no control characters.
+  public static func actorError(_ actor: String) -> String? {
+    if actor.unicodeScalars.allSatisfy(CharacterSet.whitespaces.contains) { return "the actor cannot be empty" }
+    // A character takes at least one byte: only long text needs counting.
+    if actor.utf8.count > 200, actor.count > 200 { return "the actor is at most 200 characters" }
+    if actor.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return "the actor cannot hold control characters" }
+    return nil
+  }
+
   /// Why this event cannot be appended, as (field, reason), or `nil` when it can.
   public func validationError() -> (field: String, reason: String)? {
     if type.isEmpty || type.utf8.count > 100 { return ("type", "the type must be 1 to 100 characters") }
@@ -61,10 +71,7 @@ public struct ProposedEvent: Sendable, Hashable {
     if streams.isEmpty { return ("streams", "an event concerns at least one stream") }
     if streams.count > 16 { return ("streams", "an event concerns at most 16 streams") }
     for (i, stream) in streams.enumerated() where streams[..<i].contains(stream) { return ("streams", "the streams must be distinct") }
-    if actor.unicodeScalars.allSatisfy(CharacterSet.whitespaces.contains) { return ("actor", "the actor cannot be empty") }
-    // A character takes at least one byte: only long text needs counting.
-    if actor.utf8.count > 200, actor.count > 200 { return ("actor", "the actor is at most 200 characters") }
-    if actor.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return ("actor", "the actor cannot hold control characters") }
+    if let reason = ProposedEvent.actorError(actor) { return ("actor", reason) }
     if let source, source.utf8.count > 2000, source.count > 2000 { return ("source", "the source is at most 2000 characters") }
     if let key, let reason = EventKey.validationError(key) { return ("key", reason) }
     guard case .object = payload else { return ("payload", "the payload must be a JSON object") }

@@ -64,6 +64,12 @@ extension EventLog {
     try storageErrors { try environment.read { txn in try storedSignature(of: sequence, in: txn) } }
   }
 
+  /// The sequence number of the last signature stored (`nil`: none), read as the key's 8 bytes.
+  public func lastSignedSequence<T: LMDBReader & ~Copyable>(in txn: borrowing T) throws -> SequenceNumber? {
+    guard let signatures else { return nil }
+    return try storageErrors { try txn.withCursor(signatures) { c in try c.last().map { SequenceNumber(keyBytes: $0.key) } } }
+  }
+
   /// Every stored signature from `from` on, in sequence order: (sequence number, value as
   /// stored). `body` returns `false` to stop.
   public func forEachStoredSignature<T: LMDBReader & ~Copyable>(from: SequenceNumber = SequenceNumber(1), in txn: borrowing T,

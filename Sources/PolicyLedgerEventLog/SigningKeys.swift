@@ -28,10 +28,13 @@ public enum NoteError: Error, Equatable, Sendable, CustomStringConvertible {
 /// The signed-note signature algorithm byte for Ed25519 (C2SP signed-note).
 public let ed25519Algorithm: UInt8 = 0x01
 
-/// A key name as C2SP signed-note allows it: non-empty, no Unicode white space, no `+`.
+/// A key name as C2SP signed-note allows it (non-empty, no Unicode white space, no `+`), and in
+/// Unicode NFC: the ledger stores text in NFC, and a name whose bytes changed there would no
+/// longer match its key id.
 public func isValidKeyName(_ name: String) -> Bool {
   !name.isEmpty && !name.contains("+") && !name.unicodeScalars.contains { $0.properties.isWhitespace }
-    && !name.unicodeScalars.contains { $0.value < 0x20 }
+    && !name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    && name.unicodeScalars.elementsEqual(name.precomposedStringWithCanonicalMapping.unicodeScalars)
 }
 
 /// The key id: the first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ 32-byte public key), big-endian.
@@ -109,7 +112,7 @@ public struct NoteSigner: Sendable {
   /// A new random key.
   /// - Throws: ``NoteError/malformedKey(_:)`` for an invalid name.
   public static func generate(name: String) throws -> NoteSigner {
-    guard isValidKeyName(name) else { throw NoteError.malformedKey("the key name \"\(name)\" must be non-empty, without white space or +") }
+    guard isValidKeyName(name) else { throw NoteError.malformedKey("the key name \"\(name)\" must be non-empty, in Unicode NFC, without white space, control characters or +") }
     return NoteSigner(name: name, key: Curve25519.Signing.PrivateKey())
   }
 

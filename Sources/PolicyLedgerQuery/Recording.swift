@@ -303,6 +303,13 @@ extension CouncilLedger {
       if let error = CouncilEvent.textValidationError(in: payload) {
         throw ProjectionError.invalid(index: index, field: "payload." + error.field, reason: error.reason)
       }
+      // A signing event's rules (its actor, its key) are those its stored payload is read back
+      // with: checked here, so that a bad one is refused as input, not found later as damage.
+      if event.isAboutSigning {
+        do { _ = try CouncilEvent.decode(type: event.typeName, schemaVersion: event.schemaVersion, payload: payload) } catch {
+          throw ProjectionError.invalid(index: index, field: error.field, reason: error.reason)
+        }
+      }
       var candidate = ProposedEvent(type: event.typeName, schemaVersion: event.schemaVersion, streams: streams,
                                     effective: entry.effective, actor: entry.actor, source: entry.source, payload: payload, key: entry.key)
       candidate.restoring = entry.exportedLink.map { .init(previous: $0.previous, recordedAt: $0.recordedAt, hash: $0.hash) }

@@ -21,7 +21,13 @@ struct EventSigning {
   /// `entry` is what was given to record: an export line's signature (restored exactly) is kept
   /// when it holds here; a new event is signed with `signer`.
   mutating func sign(_ event: RecordedEvent, decoded: CouncilEvent, index: Int, entry: CouncilLedger.Entry, log: EventLog, in txn: borrowing LMDBWriteTransaction) throws {
-    if registry == nil { registry = try SigningRegistry.load(log, in: txn) }
+    if registry == nil {
+      registry = try SigningRegistry.load(log, in: txn)
+      // A signature stored for an event not recorded yet would be taken for the new event's.
+      if let last = try log.lastSignedSequence(in: txn), last >= event.sequence {
+        throw LedgerError.damaged(path: log.path, reason: "its signatures database holds a signature for event \(last), which is not recorded yet (the log ends at event \(event.sequence.rawValue - 1)): the file was changed outside the ledger")
+      }
+    }
     func refuse(_ reason: String) -> ProjectionError { .invalid(index: index, field: "signature", reason: reason) }
     if entry.exportedLink != nil, signer != nil {
       throw refuse("an export line keeps the signature it had (or none); --sign-with signs new events, not restored ones")
@@ -40,7 +46,7 @@ struct EventSigning {
       let restore = entry.exportedLink != nil ? " (this export line carries no signature)" : ""
       throw refuse("this ledger requires every event to be signed with its actor's registered key (policy set by event \(since)); sign it with --sign-with KEYFILE" + restore)
     }
-    if let problem = registry!.apply(decoded, at: event.sequence) {
+    if let problem = registry!.apply(decoded, at: event.sequence, recordedBy: event.actor) {
       let field = if case .signingPolicySet = decoded { "signatures" } else { "key" }
       throw ProjectionError.invalid(index: index, field: field, reason: problem)
     }
@@ -117,7 +123,10 @@ extension CouncilLedger {
       var previous: UInt64 = 0
       try log.forEachStoredSignature(in: txn) { sequence, stored in
         guard let event = try log.event(sequence, in: txn) else {
-          throw LedgerError.damaged(path: log.path, reason: "the signatures database holds a signature for event \(sequence), which the log does not hold (head: \(head))")
+          unsigned(after: previous, before: head.rawValue + 1)
+          previous = max(previous, head.rawValue)
+          note(sequence, .bad("a signature is stored for it, but the log ends at event \(head)"))
+          return true
         }
         unsigned(after: previous, before: sequence.rawValue)
         note(sequence, registry.status(of: event, stored: stored))
@@ -125,6 +134,13 @@ extension CouncilLedger {
         return true
       }
       unsigned(after: previous, before: head.rawValue + 1)
+      // Signing events that do not read back register nothing: each is a failure of its own.
+      for (sequence, reason) in registry.malformed {
+        report.failureCount += 1
+        report.failures.append((sequence, .bad(reason)))
+      }
+      report.failures.sort { $0.sequence < $1.sequence }
+      if report.failures.count > SignatureReport.maximumListed { report.failures.removeLast(report.failures.count - SignatureReport.maximumListed) }
       return report
     }
   }

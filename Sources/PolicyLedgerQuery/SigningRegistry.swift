@@ -1,3 +1,4 @@
+import Foundation
 public import PolicyLedgerDomain
 public import PolicyLedgerEventLog
 public import PolicyLedgerStorage
@@ -19,6 +20,9 @@ public struct SigningRegistry: Sendable {
     public let key: NoteVerifier
     /// The `actor.key-registered` event.
     public let registered: SequenceNumber
+    /// Who recorded that event: the one who vouched that the key is the actor's (under a policy
+    /// requiring signatures, itself an actor with a registered key).
+    public let registeredBy: String
     /// The `actor.key-revoked` event, if any.
     public internal(set) var revoked: SequenceNumber?
 
@@ -32,6 +36,9 @@ public struct SigningRegistry: Sendable {
   public private(set) var registrations: [Registration] = []
   /// Every policy change (event, policy), in the order recorded.
   public private(set) var policyChanges: [(sequence: SequenceNumber, policy: SignaturePolicy)] = []
+  /// Signing events whose payload does not read back (a damaged or forged log), and why: they
+  /// register nothing, and `verify` counts each as a failure.
+  public private(set) var malformed: [(sequence: SequenceNumber, reason: String)] = []
 
   public init() {}
 
@@ -44,7 +51,14 @@ public struct SigningRegistry: Sendable {
     sequences += try log.sequences(inStream: .signingPolicy, fromVersion: 1, limit: .max, in: txn)
     for sequence in Set(sequences).sorted() {
       guard let event = try log.event(sequence, in: txn) else { continue }
-      _ = registry.apply(try Projector.decode(event), at: sequence)
+      do {
+        let decoded = try CouncilEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
+        if decoded.isAboutSigning, let reason = registry.apply(decoded, at: sequence, recordedBy: event.actor), reason.hasPrefix("its key") {
+          registry.malformed.append((sequence, reason))
+        }
+      } catch {
+        registry.malformed.append((sequence, "its payload is not a valid \(event.type): \(error)"))
+      }
     }
     return registry
   }
@@ -60,13 +74,16 @@ public struct SigningRegistry: Sendable {
   ///   revoked that is not registered, a policy set to what it is), or `nil`. Reading a log, the
   ///   effect is applied whatever this says: the log is what it is.
   @discardableResult
-  public mutating func apply(_ event: CouncilEvent, at sequence: SequenceNumber) -> String? {
+  public mutating func apply(_ event: CouncilEvent, at sequence: SequenceNumber, recordedBy: String) -> String? {
     switch event {
     case .actorKeyRegistered(let p):
       guard let key = try? NoteVerifier(p.key) else { return "its key does not parse" }
       let active = registrations.first { $0.key == key && $0.covers(sequence) }
-      registrations.append(Registration(actor: p.actor, key: key, registered: sequence, revoked: nil))
-      if let active { return "the key \(key.name)+\(keyIDHex(key.keyID)) is already registered to \"\(active.actor)\" (event \(active.registered)); revoke it first to give it to another actor" }
+      registrations.append(Registration(actor: p.actor, key: key, registered: sequence, registeredBy: recordedBy, revoked: nil))
+      if let active {
+        return "the key \(key.name)+\(keyIDHex(key.keyID)) is already registered to \"\(active.actor)\" (event \(active.registered))"
+          + (active.actor == p.actor ? "" : "; revoke it first to give it to another actor")
+      }
       return nil
     case .actorKeyRevoked(let p):
       guard let key = try? NoteVerifier(p.key) else { return "its key does not parse" }
@@ -75,12 +92,19 @@ public struct SigningRegistry: Sendable {
         return "the key \(key.name)+\(keyIDHex(key.keyID)) is not registered to \"\(p.actor)\"" + (revokedBefore.map { " (it was revoked by event \($0))" } ?? "")
       }
       registrations[i].revoked = sequence
+      let next = SequenceNumber(sequence.rawValue + 1)
+      if policy(for: next).policy == .required && !registrations.contains(where: { $0.covers(next) }) {
+        return "it would revoke the last registered key while signatures are required, and nothing could be recorded after it: register another key first, or set the policy to optional"
+      }
       return nil
     case .signingPolicySet(let p):
       let (current, since) = policy(for: sequence)
       policyChanges.append((sequence, p.signatures))
       if current == p.signatures {
         return "the ledger's signatures are already \(current.rawValue)" + (since.map { " (since event \($0))" } ?? "")
+      }
+      if p.signatures == .required && !registrations.contains(where: { $0.covers(SequenceNumber(sequence.rawValue + 1)) }) {
+        return "no actor's key is registered, so with signatures required nothing could be recorded after this: register a key first (`policy-ledger keys register`)"
       }
       return nil
     default:
@@ -94,12 +118,13 @@ public struct SigningRegistry: Sendable {
     let covering = registrations.filter { $0.key == signer && $0.covers(sequence) }
     if covering.contains(where: { $0.actor == actor }) { return nil }
     if let other = covering.first {
-      return "the key \(named) is registered to \"\(other.actor)\", not to \"\(actor)\": record as \"\(other.actor)\" (--actor), or sign with a key registered to \"\(actor)\""
+      return "the key \(named) is registered to \"\(other.actor)\", not to \"\(actor)\", who would record this event: record it as \"\(other.actor)\", or sign with a key registered to \"\(actor)\""
     }
     if let revoked = registrations.last(where: { $0.key == signer && $0.revoked != nil })?.revoked {
       return "the key \(named) was revoked by event \(revoked); sign with a key registered now"
     }
-    return "the key \(named) is not registered to any actor; register it first (`policy-ledger keys register --actor \"\(actor)\" --key \(signer.description)`)"
+    let required = policy(for: sequence).policy == .required ? ", signing that registration with a key already registered (signatures are required)" : ""
+    return "the key \(named) is not registered to any actor; register it first (`policy-ledger keys register --actor \"\(actor)\" --key \(signer.description)`\(required))"
   }
 
   /// What event `event`'s stored signature (`stored`, as ``EventLog/storedSignature(of:in:)``
@@ -110,7 +135,7 @@ public struct SigningRegistry: Sendable {
       return .unsigned(required: policy == .required ? since : nil)
     }
     guard let signature = EventSignature(bytes: stored) else {
-      return .bad("its stored signature is damaged (\(stored.count) bytes, not 0x01 and 68 bytes)")
+      return .bad("its stored signature is damaged: \(stored.count) bytes beginning \(stored.first.map { String(format: "0x%02x", $0) } ?? "with nothing"), not 0x01 (Ed25519) and 68 bytes")
     }
     let named = registrations.filter { $0.key.keyID == signature.keyID && $0.registered < event.sequence }
     guard !named.isEmpty else {

@@ -130,27 +130,13 @@ struct ProofCommandTests {
   @Test("a forger rewrites event 40 and recomputes every later hash: the chain passes, the tree and any old checkpoint do not")
   func forger() throws {
     let ledger = try ProvenLedger("forger")
-    do {
-      let log = try EventLog.open(at: ledger.path)
-      let events = try #require(try log.environment.database(named: "events", create: false))
-      try log.environment.write { txn in
-        var previous: [UInt8]?
-        var sequence: UInt64 = 40
-        while let record = try txn.value(for: SequenceNumber(sequence).keyBytes, in: events) {
-          var canonical = Array(record[65...])
-          if sequence == 40 { canonical = Array(String(decoding: canonical, as: UTF8.self).replacingOccurrences(of: "seed transcription", with: "a forger").utf8) }
-          let prev = previous ?? Array(record[1..<33])
-          let hash = EventLog.hash(previous: EventHash(hex: prev.map { String(format: "%02x", $0) }.joined())!, canonical: canonical).bytes
-          try txn.put([1] + prev + hash + canonical, for: SequenceNumber(sequence).keyBytes, in: events)
-          previous = hash
-          sequence += 1
-        }
-      }
-    }
+    try forgeEvent(ledger: ledger.path, sequence: 40, replacing: "seed transcription", with: "a forger")
     expectFailure(try ledger.run(["verify"]), status: 1, mentioning: ["Merkle tree differs", "event 40"])
     expectFailure(try ledger.run(["verify", "--checkpoint", ledger.checkpoint50, "--key", ledger.verifierKey]), status: 1, mentioning: ["first differing event is 40"])
+    // A plain rebuild refuses to wipe out that evidence.
+    expectFailure(try ledger.run(["rebuild"]), status: 1, mentioning: ["stored Merkle tree differs", "event 40", "--replace-tree", "nothing was rebuilt"])
     // The forger also rebuilds the stored tree: only the checkpoint kept elsewhere catches it.
-    #expect(try ledger.run(["rebuild"]).status == 0)
+    #expect(try ledger.run(["rebuild", "--replace-tree"]).status == 0)
     #expect(try ledger.run(["verify"]).status == 0)
     expectFailure(try ledger.run(["verify", "--checkpoint", ledger.checkpoint50, "--key", ledger.verifierKey]), status: 1, mentioning: ["no longer have the checkpoint's root hash"])
   }
