@@ -113,7 +113,8 @@ public enum ReplicaSchema {
   ///   to itself). `signing_key` (`NAME+KEYID+BASE64`), `key_actor`, `key_registered_by` and
   ///   `key_revoked_by` (a revocation at or after the event, if any) are `NULL` when no key was in
   ///   force; `signer_is_actor` says whether the key's actor is the event's. PostgreSQL cannot
-  ///   check Ed25519: whether the signature verifies is for the reader to check.
+  ///   check Ed25519: whether the signature verifies is for the reader to check
+  ///   (`Tools/verify-replica-signatures.py`, with ``signatureRows``).
   public static let views = """
     CREATE OR REPLACE FUNCTION ledger_first_day(effective text) RETURNS date
     LANGUAGE sql IMMUTABLE STRICT AS $$
@@ -212,6 +213,18 @@ public enum ReplicaSchema {
         AND split_part(r.payload->>'key', '+', 2) = e.signature_key_id
         AND (v.seq IS NULL OR v.seq >= e.seq)
       ORDER BY (r.payload->>'actor' = e.actor) DESC, r.seq DESC LIMIT 1) k ON true;
+    """
+
+  /// The rows `Tools/verify-replica-signatures.py` reads (as `psql --csv -t` prints them): for
+  /// each signed event, `ledger_id`, `seq`, `signature_key_id`, `signing_key`, `key_actor`, and the
+  /// signature, `prev` and `canonical` in hex, so that the tool recomputes the chain hash, reads the
+  /// actor from the canonical bytes and checks the Ed25519 signature by the registered key.
+  public static let signatureRows = """
+    SELECT s.ledger_id, s.seq, s.signature_key_id, s.signing_key, s.key_actor,
+           encode(s.signature, 'hex'), encode(e.prev, 'hex'), encode(e.canonical, 'hex')
+    FROM event_signatures s JOIN events e USING (ledger_id, seq)
+    WHERE s.signature IS NOT NULL
+    ORDER BY s.ledger_id, s.seq
     """
 
   /// Recomputes the hash chain inside PostgreSQL: one row per ledger, with the number of events,

@@ -144,4 +144,52 @@ struct SignatureReplicationTests {
     #expect(rows[Int(s.r1) + 2] == [String(s.r1 + 3), nil, nil])
     #expect(try await s.replica.chainCheck().firstBad == String(s.r1 + 3))
   }
+
+  @Test("a reader verifies the replicated signatures with psql and Tools/verify-replica-signatures.py alone; a changed one is named")
+  func pythonVerifies() async throws {
+    let s = try await SignedReplica("python")
+    defer { Task { await s.replica.finish() } }
+    _ = try await s.replica.replicate()
+    guard try runShell("command -v psql && python3 -c 'import cryptography'").status == 0 else {
+      print("SKIPPED the Python check of replicated signatures: psql or python3-cryptography is missing (apt-get install postgresql-client python3-cryptography)")
+      return
+    }
+    let good = try verifyWithPython(s.replica)
+    #expect(good.status == 0 && good.stdout == "4 signatures verified, 0 failed\n", "\(good)")
+
+    let (seq, id) = (s.r1 + 3, s.replica.id)
+    try await s.replica.database.execute("""
+      UPDATE events SET signature = set_byte(signature, 0, get_byte(signature, 0) # 1) WHERE ledger_id = '\(id)' AND seq = \(seq)
+      """)
+    let changed = try verifyWithPython(s.replica)
+    #expect(changed.status == 1 && changed.stdout.contains("ledger \(id) event \(seq): its signature by sato+") && changed.stdout.hasSuffix("3 signatures verified, 1 failed\n"), "\(changed)")
+
+    // A key id whose key was revoked before the event, a key registered to another actor.
+    let (yID, tID) = (keyIDHex(s.yamada.verifier.keyID), keyIDHex(s.sato.verifier.keyID))
+    try await s.replica.database.execute("UPDATE events SET signature_key_id = '\(tID)' WHERE ledger_id = '\(id)' AND seq = \(s.r1 + 5)")
+    try await s.replica.database.execute("UPDATE events SET signature_key_id = '\(yID)' WHERE ledger_id = '\(id)' AND seq = \(s.r1 + 4)")
+    let claimed = try verifyWithPython(s.replica)
+    #expect(claimed.status == 1 && claimed.stdout.contains("event \(s.r1 + 5): no key with id \(tID) was registered, and not revoked, before it"), "\(claimed)")
+    #expect(claimed.stdout.contains("event \(s.r1 + 4): the key yamada+\(yID) is registered to '山田', not to its actor '佐藤'"), "\(claimed)")
+  }
+
+  func verifyWithPython(_ replica: Replica) throws -> (status: Int32, stdout: String, stderr: String) {
+    try runShell(#"psql "$1" --csv -t -c "$2" | python3 "$3""#,
+                 arguments: [replica.url, ReplicaSchema.signatureRows, repositoryRoot + "/Tools/verify-replica-signatures.py"])
+  }
+}
+
+/// Runs `script` with `/bin/sh -c`, `arguments` as `$1`, `$2`…
+func runShell(_ script: String, arguments: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/bin/sh")
+  process.arguments = ["-c", script, "sh"] + arguments
+  let out = Pipe(), err = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  process.standardInput = FileHandle.nullDevice
+  try process.run()
+  let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
 }
