@@ -154,6 +154,10 @@ struct SignatureReplicationTests {
       print("SKIPPED the Python check of replicated signatures: psql or python3-cryptography is missing (apt-get install postgresql-client python3-cryptography)")
       return
     }
+    // README shows the same query.
+    let readme = try String(contentsOfFile: repositoryRoot + "/README.md", encoding: .utf8)
+    let words = { (text: String) in text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+    #expect(words(readme).contains(words(ReplicaSchema.signatureRows)))
     let good = try verifyWithPython(s.replica)
     #expect(good.status == 0 && good.stdout == "4 signatures verified, 0 failed\n", "\(good)")
 
