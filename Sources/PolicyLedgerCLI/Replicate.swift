@@ -15,7 +15,10 @@ extension PolicyLedger {
         `events` table (the envelope as typed columns, the payload as jsonb, the canonical \
         bytes, prev and hash, keyed by ledger id and seq), a `ledgers` table (each ledger's \
         replicated head), and views for analysts (events_in_force, bodies, memberships, \
-        indicator_values, indicator_latest_values). Several ledgers can share one database.
+        indicator_values, indicator_latest_values, event_signatures). A signed event's row \
+        carries its actor's signature (signature_key_id, signature); a replica made before \
+        those columns existed gets them, and its rows their signatures, on the next run. \
+        Several ledgers can share one database.
 
         Each run continues from the last seq PostgreSQL holds for this ledger, in batches of \
         --batch events, each batch in one PostgreSQL transaction; a run that is killed loses \
@@ -57,6 +60,9 @@ extension PolicyLedger {
       case .success(let report):
         let holds = report.head == 0 ? "PostgreSQL holds none of its events" : "PostgreSQL holds events 1–\(report.head)"
         Console.line("Replicated \(Render.count(Int(report.eventsWritten), "event")) of ledger \(report.ledgerID) into \(target); \(holds).")
+        if report.signaturesFilled > 0 {
+          Console.line("Filled in the signatures of \(Render.count(report.signaturesFilled, "event")) replicated before the replica had signature columns.")
+        }
       case .failure(let error as ReplicationError): throw Replicate.failure(error)
       case .failure(is CancellationError): return
       case .failure(let error): throw error

@@ -88,4 +88,9 @@ extension EventLog {
       }
     }
   }
+
+  /// As ``forEachStoredSignature(from:in:_:)``, in a read transaction of its own.
+  public func forEachStoredSignature(from: SequenceNumber = SequenceNumber(1), _ body: (SequenceNumber, [UInt8]) throws -> Bool) throws {
+    try storageErrors { try environment.read { txn in try forEachStoredSignature(from: from, in: txn, body) } }
+  }
 }

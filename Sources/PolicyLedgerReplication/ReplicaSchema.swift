@@ -22,7 +22,40 @@ public enum ReplicaSchema {
     .init(name: "actor", dataType: "text"), .init(name: "source", dataType: "text"),
     .init(name: "payload", dataType: "jsonb"), .init(name: "canonical", dataType: "bytea"),
     .init(name: "prev", dataType: "bytea"), .init(name: "hash", dataType: "bytea"),
+  ] + addedEventColumns.map(\.column)
+
+  /// A column added to `events` after its first shape, and the statement that adds it to a
+  /// replica created before.
+  public struct AddedColumn: Sendable, Equatable {
+    /// The column's name and type, as ``eventColumns`` checks them.
+    public let column: Column
+    /// `ALTER TABLE events ADD COLUMN IF NOT EXISTS …`.
+    public let statement: String
+  }
+
+  /// The columns `events` gained after ``tables`` was first written, in order. A replica that
+  /// lacks one gets it when `replicate` starts (run only then, so that an up-to-date replica's
+  /// analysts are not made to wait for the lock an `ALTER TABLE` takes); the rows written before
+  /// are filled by the run's backfill.
+  ///
+  /// - `signature_key_id`, `signature`: the actor's Ed25519 signature over the event's chain hash
+  ///   (`hash`), as the ledger's `signatures` database holds it: the key id as 8 lower-case hex
+  ///   digits and the 64-byte signature. Both `NULL` for an unsigned event.
+  public static let addedEventColumns: [AddedColumn] = [
+    .init(column: .init(name: "signature_key_id", dataType: "text"), statement: """
+      ALTER TABLE events ADD COLUMN IF NOT EXISTS signature_key_id text CHECK (signature_key_id ~ '^[0-9a-f]{8}$')
+      """),
+    .init(column: .init(name: "signature", dataType: "bytea"), statement: """
+      ALTER TABLE events ADD COLUMN IF NOT EXISTS signature bytea
+        CHECK (length(signature) = 64) CHECK ((signature IS NULL) = (signature_key_id IS NULL))
+      """),
   ]
+
+  /// Indexes on the added columns, created (if missing) once they exist: the signed events of a
+  /// ledger by key id (what a backfill counts, and what an analyst asks of one key).
+  public static let addedIndexes = """
+    CREATE INDEX IF NOT EXISTS events_signed_idx ON events (ledger_id, signature_key_id, seq) WHERE signature_key_id IS NOT NULL;
+    """
 
   /// The columns of `ledgers`.
   public static let ledgerColumns: [Column] = [
@@ -30,9 +63,10 @@ public enum ReplicaSchema {
     .init(name: "head_hash", dataType: "bytea"), .init(name: "replicated_at", dataType: "timestamp with time zone"),
   ]
 
-  /// The tables. `events` holds each event's envelope as typed columns, its payload as `jsonb`,
-  /// and the exact canonical bytes with `prev` and `hash`, so that the chain can be recomputed
-  /// in PostgreSQL. `ledgers` holds each ledger's replicated head.
+  /// The tables, as first written (``addedEventColumns`` are added after). `events` holds each
+  /// event's envelope as typed columns, its payload as `jsonb`, and the exact canonical bytes
+  /// with `prev` and `hash`, so that the chain can be recomputed in PostgreSQL. `ledgers` holds
+  /// each ledger's replicated head.
   public static let tables = """
     CREATE TABLE IF NOT EXISTS events (
       ledger_id text NOT NULL,
@@ -72,6 +106,15 @@ public enum ReplicaSchema {
   /// - `bodies`, `memberships`, `indicator_values`, `indicator_latest_values`: the bodies, the
   ///   seats (valid from the appointment's first day to the departure's), and the indicators'
   ///   observed values with their periods, valid-time and known-at columns.
+  /// - `event_signatures`: every event with its signature (`NULL` when unsigned) and the key that
+  ///   was registered under its key id at that point of the log, by the rules of ARCHITECTURE.md
+  ///   ("Actors who sign"): the latest `actor.key-registered` before the event whose key has that
+  ///   id, unless an `actor.key-revoked` of that key and actor came between (a revocation signs up
+  ///   to itself). `signing_key` (`NAME+KEYID+BASE64`), `key_actor`, `key_registered_by` and
+  ///   `key_revoked_by` (a revocation at or after the event, if any) are `NULL` when no key was in
+  ///   force; `signer_is_actor` says whether the key's actor is the event's. PostgreSQL cannot
+  ///   check Ed25519: whether the signature verifies is for the reader to check
+  ///   (`Tools/verify-replica-signatures.py`, with ``signatureRows``).
   public static let views = """
     CREATE OR REPLACE FUNCTION ledger_first_day(effective text) RETURNS date
     LANGUAGE sql IMMUTABLE STRICT AS $$
@@ -151,6 +194,37 @@ public enum ReplicaSchema {
     SELECT DISTINCT ON (ledger_id, indicator) *
     FROM indicator_values
     ORDER BY ledger_id, indicator, period_first_day DESC, valid_from DESC, seq DESC;
+
+    CREATE OR REPLACE VIEW event_signatures AS
+    SELECT e.ledger_id, e.seq, e.type, e.actor, e.hash, e.signature_key_id, e.signature,
+           k.key AS signing_key, k.actor AS key_actor, k.seq AS key_registered_by, k.revoked_by AS key_revoked_by,
+           (k.actor = e.actor) AS signer_is_actor
+    FROM events e
+    LEFT JOIN LATERAL (
+      SELECT r.seq, r.payload->>'key' AS key, r.payload->>'actor' AS actor, v.seq AS revoked_by
+      FROM events r
+      LEFT JOIN LATERAL (
+        SELECT x.seq FROM events x
+        WHERE x.ledger_id = r.ledger_id AND x.type = 'actor.key-revoked' AND x.seq > r.seq
+          AND x.payload->>'key' = r.payload->>'key' AND x.payload->>'actor' = r.payload->>'actor'
+        ORDER BY x.seq LIMIT 1) v ON true
+      WHERE e.signature_key_id IS NOT NULL
+        AND r.ledger_id = e.ledger_id AND r.type = 'actor.key-registered' AND r.seq < e.seq
+        AND split_part(r.payload->>'key', '+', 2) = e.signature_key_id
+        AND (v.seq IS NULL OR v.seq >= e.seq)
+      ORDER BY (r.payload->>'actor' = e.actor) DESC, r.seq DESC LIMIT 1) k ON true;
+    """
+
+  /// The rows `Tools/verify-replica-signatures.py` reads (as `psql --csv -t` prints them): for
+  /// each signed event, `ledger_id`, `seq`, `signature_key_id`, `signing_key`, `key_actor`, and the
+  /// signature, `prev` and `canonical` in hex, so that the tool recomputes the chain hash, reads the
+  /// actor from the canonical bytes and checks the Ed25519 signature by the registered key.
+  public static let signatureRows = """
+    SELECT s.ledger_id, s.seq, s.signature_key_id, s.signing_key, s.key_actor,
+           encode(s.signature, 'hex'), encode(e.prev, 'hex'), encode(e.canonical, 'hex')
+    FROM event_signatures s JOIN events e USING (ledger_id, seq)
+    WHERE s.signature IS NOT NULL
+    ORDER BY s.ledger_id, s.seq
     """
 
   /// Recomputes the hash chain inside PostgreSQL: one row per ledger, with the number of events,

@@ -15,6 +15,9 @@ public struct ReplicationReport: Sendable, Equatable {
   public var eventsWritten: UInt64 { head - startHead }
   /// PostgreSQL transactions that wrote events.
   public var batches: Int
+  /// Signatures written into rows replicated before the replica had its signature columns (the
+  /// backfill at the start of the run; 0 once every row has its own).
+  public var signaturesFilled: Int = 0
 }
 
 /// Keeps a PostgreSQL database in step with a ledger: copies the events PostgreSQL does not hold
@@ -33,6 +36,10 @@ public struct ReplicationReport: Sendable, Equatable {
 ///   event shipped is re-hashed and its link checked; before each batch, PostgreSQL's hash at
 ///   its head must equal the ledger's hash at that sequence number, else
 ///   ``ReplicationError/diverged(ledgerID:sequence:reason:)`` and nothing is written.
+/// - **Signed**: an event's actor's signature (``EventSignature``) is written with its row, in
+///   the same transaction. A replica made before the signature columns existed gets them, and
+///   its rows their signatures, at the start of the next run, in a transaction of its own
+///   (``ReplicationReport/signaturesFilled``).
 /// - **Several ledgers** share one database: every row is keyed by the ledger id.
 public final class Replicator: Sendable {
   public let ledger: CouncilLedger
@@ -67,10 +74,11 @@ public final class Replicator: Sendable {
     let connection = try await connect()
     do {
       try await prepareSchema(connection)
+      let filled = try await transaction(connection) { try await self.backfillSignatures(connection) }
       var report: ReplicationReport?
       while !Task.isCancelled {
         let (before, after) = try await transaction(connection) { try await self.shipBatch(connection) }
-        if report == nil { report = ReplicationReport(ledgerID: ledger.log.ledgerID, startHead: before, head: before, batches: 0) }
+        if report == nil { report = ReplicationReport(ledgerID: ledger.log.ledgerID, startHead: before, head: before, batches: 0, signaturesFilled: filled) }
         if after > before {
           report!.head = after
           report!.batches += 1
@@ -86,7 +94,7 @@ public final class Replicator: Sendable {
         }
       }
       await connection.close()
-      return report ?? ReplicationReport(ledgerID: ledger.log.ledgerID, startHead: 0, head: 0, batches: 0)
+      return report ?? ReplicationReport(ledgerID: ledger.log.ledgerID, startHead: 0, head: 0, batches: 0, signaturesFilled: filled)
     } catch {
       await connection.close()
       throw Replicator.mapped(error, target: target, connecting: false)
@@ -143,13 +151,20 @@ public final class Replicator: Sendable {
 
   // MARK: Schema
 
-  /// Creates the tables, checks their columns (a table changed by hand is refused before
-  /// anything is written), then creates the functions and views.
+  /// Creates the tables, adds the columns a replica made before lacks, checks the columns (a table
+  /// changed by hand is refused before anything is written), then creates the functions and views.
   func prepareSchema(_ connection: ReplicaConnection) async throws {
     try await transaction(connection) {
       // Two replicators creating the schema at once take turns.
       try await connection.execute("SELECT pg_advisory_xact_lock(7372010013)")
       for statement in Replicator.statements(ReplicaSchema.tables) {
+        try await connection.execute(PostgresQuery(unsafeSQL: statement))
+      }
+      let present = Set(try await columns(connection, table: "events").keys)
+      for added in ReplicaSchema.addedEventColumns where !present.contains(added.column.name) {
+        try await connection.execute(PostgresQuery(unsafeSQL: added.statement))
+      }
+      for statement in Replicator.statements(ReplicaSchema.addedIndexes) {
         try await connection.execute(PostgresQuery(unsafeSQL: statement))
       }
       try await checkColumns(connection, table: "events", expected: ReplicaSchema.eventColumns)
@@ -160,7 +175,8 @@ public final class Replicator: Sendable {
     }
   }
 
-  func checkColumns(_ connection: ReplicaConnection, table: String, expected: [ReplicaSchema.Column]) async throws {
+  /// The columns of `table` and their `data_type`s.
+  func columns(_ connection: ReplicaConnection, table: String) async throws -> [String: String] {
     let rows = try await connection.rows("""
       SELECT column_name::text, data_type::text FROM information_schema.columns
       WHERE table_schema = current_schema() AND table_name = \(table)
@@ -170,6 +186,11 @@ public final class Replicator: Sendable {
       let (name, type) = try row.decode((String, String).self)
       found[name] = type
     }
+    return found
+  }
+
+  func checkColumns(_ connection: ReplicaConnection, table: String, expected: [ReplicaSchema.Column]) async throws {
+    let found = try await columns(connection, table: table)
     for column in expected {
       guard let type = found[column.name] else { throw ReplicationError.tableChanged(table: table, reason: "its column \(column.name) is missing") }
       guard type == column.dataType else {
@@ -226,11 +247,12 @@ public final class Replicator: Sendable {
     let batch = try ledger.log.events(from: SequenceNumber(UInt64(headSeq) + 1), limit: batchSize)
     guard let final = batch.last else { return (UInt64(headSeq), UInt64(headSeq)) }
     var rows = EventRows(capacity: batch.count)
+    let signatures = try storedSignatures(from: batch[0].sequence, through: final.sequence)
     for event in batch {
       guard event.previousHash == previous, EventLog.hash(previous: previous, canonical: event.canonicalBytes) == event.hash else {
         throw ReplicationError.ledgerFailsVerification(sequence: event.sequence, reason: "its hash or its link to the event before does not match")
       }
-      try rows.append(event)
+      try rows.append(event, signature: signatures[event.sequence])
       previous = event.hash
     }
     try await connection.execute(rows.insert(ledgerID: id))
@@ -248,12 +270,13 @@ struct EventRows {
   var effectives: [String] = [], firstDays: [String] = [], recordeds: [String] = [], actors: [String] = []
   var hasSources: [Bool] = [], sources: [String] = [], payloads: [String] = []
   var canonicals: [ByteBuffer] = [], prevs: [ByteBuffer] = [], hashes: [ByteBuffer] = []
+  var signeds: [Bool] = [], keyIDs: [String] = [], signatures: [ByteBuffer] = []
 
   init(capacity: Int) {
     seqs.reserveCapacity(capacity)
   }
 
-  mutating func append(_ event: RecordedEvent) throws {
+  mutating func append(_ event: RecordedEvent, signature: EventSignature?) throws {
     seqs.append(Int64(event.sequence.rawValue))
     types.append(event.type)
     schemas.append(Int32(event.schemaVersion))
@@ -268,19 +291,25 @@ struct EventRows {
     canonicals.append(ByteBuffer(bytes: event.canonicalBytes))
     prevs.append(ByteBuffer(bytes: event.previousHash.bytes))
     hashes.append(ByteBuffer(bytes: event.hash.bytes))
+    signeds.append(signature != nil)
+    keyIDs.append(signature.map { keyIDHex($0.keyID) } ?? "")
+    signatures.append(ByteBuffer(bytes: signature?.signature ?? []))
   }
 
   func insert(ledgerID: String) -> PostgresQuery {
     """
     INSERT INTO events (ledger_id, seq, type, schema, streams, effective, effective_first_day, recorded, actor, source,
-                        payload, canonical, prev, hash)
+                        payload, canonical, prev, hash, signature_key_id, signature)
     SELECT \(ledgerID), u.seq, u.type, u.schema, ARRAY(SELECT jsonb_array_elements_text(u.streams::jsonb)), u.effective,
            u.first_day::date, u.recorded::timestamptz, u.actor, CASE WHEN u.has_source THEN u.source END,
-           u.payload::jsonb, u.canonical, u.prev, u.hash
+           u.payload::jsonb, u.canonical, u.prev, u.hash,
+           CASE WHEN u.signed THEN u.key_id END, CASE WHEN u.signed THEN u.signature END
     FROM unnest(\(seqs)::bigint[], \(types)::text[], \(schemas)::int[], \(streams)::text[], \(effectives)::text[],
                 \(firstDays)::text[], \(recordeds)::text[], \(actors)::text[], \(hasSources)::bool[], \(sources)::text[],
-                \(payloads)::text[], \(canonicals)::bytea[], \(prevs)::bytea[], \(hashes)::bytea[])
-      AS u(seq, type, schema, streams, effective, first_day, recorded, actor, has_source, source, payload, canonical, prev, hash)
+                \(payloads)::text[], \(canonicals)::bytea[], \(prevs)::bytea[], \(hashes)::bytea[],
+                \(signeds)::bool[], \(keyIDs)::text[], \(signatures)::bytea[])
+      AS u(seq, type, schema, streams, effective, first_day, recorded, actor, has_source, source, payload, canonical, prev, hash,
+           signed, key_id, signature)
     """
   }
 }

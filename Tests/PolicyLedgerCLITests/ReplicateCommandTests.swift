@@ -114,6 +114,30 @@ struct ReplicateCommandTests {
       """) == "0")
   }
 
+  @Test("signed events replicate with their signatures; a replica of before is upgraded, and the run says how many it filled in")
+  func signatures() throws {
+    let base = try #require(postgresURL)
+    // A database of its own: the test drops columns that other tests' replicas use.
+    let name = "policy_ledger_t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+    _ = try psql(base, "CREATE DATABASE \(name) TEMPLATE template0 ENCODING 'UTF8'")
+    defer { _ = try? psql(base, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+    var components = try #require(URLComponents(string: base))
+    components.path = "/" + name
+    let url = try #require(components.string)
+    let l = try SigningCommandTests.SigningLedger("replicate")
+    #expect(try l.run(["keys", "register", "--actor", "山田", "--key", l.yamada]).status == 0)
+    #expect(try l.run(["import", l.folder.child("next.ndjson"), "--sign-with", l.yamadaKey]).status == 0)
+    let first = try l.run(["replicate", "--to", url])
+    #expect(first.status == 0 && first.stdout.hasPrefix("Replicated 41 events ") && !first.stdout.contains("Filled in"), "\(first)")
+    let signed = "SELECT count(*) FROM event_signatures WHERE key_actor = '山田' AND signer_is_actor"
+    #expect(try psql(url, signed) == "20")
+    _ = try psql(url, "ALTER TABLE events DROP COLUMN signature CASCADE, DROP COLUMN signature_key_id CASCADE")
+    let upgraded = try l.run(["replicate", "--to", url])
+    #expect(upgraded.status == 0 && upgraded.stdout.contains("Replicated 0 events")
+            && upgraded.stdout.contains("Filled in the signatures of 20 events replicated before the replica had signature columns."), "\(upgraded)")
+    #expect(try psql(url, signed) == "20")
+  }
+
   @Test("bad URL 64, unreachable server 74, wrong password 74: one error line each")
   func failures() throws {
     let url = try #require(postgresURL)
