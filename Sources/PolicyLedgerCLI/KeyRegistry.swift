@@ -51,6 +51,16 @@ struct RegistryWriteOptions: ParsableArguments {
   }
 }
 
+/// `--actor` and `--key` of `keys register` and `keys revoke`.
+struct ActorKeyOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("The actor, exactly as events name it (the key's owner, not who records this).", valueName: "name"))
+  var actor: String
+  @Option(help: ArgumentHelp("The verifier key (NAME+KEYID+BASE64, as `keys generate` or `keys show` prints it), or a file holding it.", valueName: "key"))
+  var key: String
+
+  func validate() throws { try RegistryWriteOptions.check(actor: actor) }
+}
+
 extension PolicyLedger.Keys {
   /// `keys register`.
   struct Register: ParsableCommand {
@@ -62,19 +72,14 @@ extension PolicyLedger.Keys {
         signed (--sign-with) by a key already registered: the first keys are registered before that.
         """)
 
-    @Option(help: ArgumentHelp("The actor, exactly as events name it.", valueName: "name"))
-    var actor: String
-    @Option(help: ArgumentHelp("The actor's verifier key (NAME+KEYID+BASE64, as `keys generate` or `keys show` prints it), or a file holding it.", valueName: "key"))
-    var key: String
+    @OptionGroup var actorKey: ActorKeyOptions
     @OptionGroup var write: RegistryWriteOptions
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions
 
-    func validate() throws { try RegistryWriteOptions.check(actor: actor) }
-
     func run() throws {
-      let verifier = try ProofFiles.verifier(key)
-      try write.record(.actorKeyRegistered(.init(actor: actor, key: verifier.description)), ledger: ledger, format: output.format,
+      let verifier = try ProofFiles.verifier(actorKey.key)
+      try write.record(.actorKeyRegistered(.init(actor: actorKey.actor, key: verifier.description)), ledger: ledger, format: output.format,
                        flags: ["actor": "--actor", "key": "--key"])
     }
   }
@@ -84,21 +89,16 @@ extension PolicyLedger.Keys {
     static let configuration = CommandConfiguration(
       abstract: "Revoke an actor's key: events after this one may no longer be signed with it (those before stay valid).")
 
-    @Option(help: ArgumentHelp("The actor the key is registered to.", valueName: "name"))
-    var actor: String
-    @Option(help: ArgumentHelp("The verifier key (NAME+KEYID+BASE64), or a file holding it.", valueName: "key"))
-    var key: String
+    @OptionGroup var actorKey: ActorKeyOptions
     @Option(help: ArgumentHelp("Why (lost, left the secretariat…).", valueName: "text"))
     var reason: String?
     @OptionGroup var write: RegistryWriteOptions
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var output: FormatOptions
 
-    func validate() throws { try RegistryWriteOptions.check(actor: actor) }
-
     func run() throws {
-      let verifier = try ProofFiles.verifier(key)
-      try write.record(.actorKeyRevoked(.init(actor: actor, key: verifier.description, reason: reason)), ledger: ledger, format: output.format,
+      let verifier = try ProofFiles.verifier(actorKey.key)
+      try write.record(.actorKeyRevoked(.init(actor: actorKey.actor, key: verifier.description, reason: reason)), ledger: ledger, format: output.format,
                        flags: ["actor": "--actor", "key": "--key", "reason": "--reason"])
     }
   }
