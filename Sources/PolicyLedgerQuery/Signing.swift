@@ -22,7 +22,7 @@ struct EventSigning {
   /// when it holds here; a new event is signed with `signer`.
   mutating func sign(_ event: RecordedEvent, decoded: CouncilEvent, index: Int, entry: CouncilLedger.Entry, log: EventLog, in txn: borrowing LMDBWriteTransaction) throws {
     if registry == nil {
-      registry = try SigningRegistry.load(log, in: txn)
+      registry = try SigningRegistry.load(log, in: txn, before: event.sequence)
       // A signature stored for an event not recorded yet would be taken for the new event's.
       if let last = try log.lastSignedSequence(in: txn), last >= event.sequence {
         throw LedgerError.damaged(path: log.path, reason: "its signatures database holds a signature for event \(last), which is not recorded yet (the log ends at event \(event.sequence.rawValue - 1)): the file was changed outside the ledger")

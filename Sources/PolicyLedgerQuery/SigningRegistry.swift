@@ -42,14 +42,16 @@ public struct SigningRegistry: Sendable {
 
   public init() {}
 
-  /// The registry as of the ledger's head, read in `txn` from the `key:` streams and the
-  /// policy stream (a few events per key, so cheap at any log size).
-  /// - Throws: ``LedgerError`` when an event cannot be read or decoded.
-  public static func load<T: LMDBReader & ~Copyable>(_ log: EventLog, in txn: borrowing T) throws -> SigningRegistry {
+  /// The registry as of the ledger's head (or as of the events before `before`), read in `txn`
+  /// from the `key:` streams and the policy stream (a few events per key, so cheap at any log
+  /// size). A writer passes the first event it appends: the transaction already holds its
+  /// chunk, whose events must take effect one by one, in order.
+  /// - Throws: ``LedgerError`` when an event cannot be read.
+  public static func load<T: LMDBReader & ~Copyable>(_ log: EventLog, in txn: borrowing T, before: SequenceNumber? = nil) throws -> SigningRegistry {
     var registry = SigningRegistry()
     var sequences = try log.sequences(inStreamsWithPrefix: "key:", in: txn)
     sequences += try log.sequences(inStream: .signingPolicy, fromVersion: 1, limit: .max, in: txn)
-    for sequence in Set(sequences).sorted() {
+    for sequence in Set(sequences).sorted() where before.map({ sequence < $0 }) ?? true {
       guard let event = try log.event(sequence, in: txn) else { continue }
       do {
         let decoded = try CouncilEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)

@@ -156,4 +156,24 @@ struct SigningTests {
     let report = try ledger.verifySignatures()
     #expect(report.signed == 2_500 && report.unsigned == 1 && report.isClean)
   }
+
+  @Test("keys registered and revoked in one batch take effect one event at a time, not all at once")
+  func oneBatch() throws {
+    let folder = TemporaryFolder("sign-one-batch")
+    let ledger = try openTestLedger(folder)
+    // Registered, revoked and given to another actor in one transaction: each step sees only
+    // the steps before it (the registry is not read from the transaction's own later events).
+    try ledger.record([register("佐藤", sato), revoke("佐藤", sato), register("鈴木", sato), register("山田", yamada),
+                       policy(.required, by: "admin")])
+    expectRefusal(mentioning: "registered to \"鈴木\", not to \"佐藤\"") { try ledger.record([self.body("a", actor: "佐藤")], signedBy: self.sato) }
+    try ledger.record([body("a", actor: "鈴木")], signedBy: sato)
+    // Revoking the last key but one, then the last, in one batch: the second is refused.
+    expectRefusal(mentioning: "last registered key") {
+      try ledger.record([.init(.actorKeyRevoked(.init(actor: "鈴木", key: self.sato.verifier.description)), effective: .day(2026, 2, 1)!, actor: "山田"),
+                         .init(.actorKeyRevoked(.init(actor: "山田", key: self.yamada.verifier.description)), effective: .day(2026, 2, 1)!, actor: "山田")],
+                        signedBy: self.yamada)
+    }
+    #expect(try ledger.verifySignatures().isClean)
+  }
 }
+
