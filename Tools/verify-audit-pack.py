@@ -207,8 +207,11 @@ def check_actor_signature(seq, events):
     event's chain hash, by a key an earlier event of the pack registered to the event's actor."""
     event, entry, line = events[seq]
     sig = entry["signature"]
-    if not isinstance(sig, dict) or not isinstance(sig.get("keyId"), str) or not isinstance(sig.get("signature"), str):
-        raise Problem(f"event {seq}: its signature entry is not {{keyId, signature, registration}}")
+    if not isinstance(sig, dict) or not isinstance(sig.get("keyId"), str) or not isinstance(sig.get("signature"), str) \
+            or type(sig.get("registration")) is not int:
+        raise Problem(f"event {seq}: its signature entry is not {{keyId, signature, registration (an event number)}}")
+    if not isinstance(entry.get("prev"), str):
+        raise Problem(f"event {seq}: it is signed but has no prev (the previous event's chain hash), so its signature cannot be checked")
     chain_hash = hashlib.sha256(b64(entry["prev"]) + line).digest()
     registration = sig.get("registration")
     if registration not in events:

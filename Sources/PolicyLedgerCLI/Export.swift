@@ -30,6 +30,8 @@ extension PolicyLedger {
     var output: String?
     @Flag(help: "Replace --output when it already exists.")
     var overwrite = false
+    @Flag(name: .customLong("despite-tree-mismatch"), help: "Export even when the stored Merkle tree differs from the events (without it, export refuses: a ledger restored from the export would no longer show that evidence).")
+    var despiteTreeMismatch = false
     @OptionGroup var ledger: LedgerOptions
 
     func validate() throws {
@@ -57,6 +59,9 @@ extension PolicyLedger {
       // An export of a damaged log would be refused on import as "changed after it was
       // exported": verify first, before anything is written.
       try ledger.requireVerifiedLog("nothing was exported")
+      if !despiteTreeMismatch {
+        try ProofFiles.requireStoredTreeMatches(ledger.log, refusing: "an export restored elsewhere would rebuild the tree from these events and lose that evidence; compare the ledger with a checkpoint kept elsewhere (`verify --checkpoint`) before `export --despite-tree-mismatch`; nothing was exported")
+      }
       var sink = try ExportSink(path: output)
       var count = 0
       do {

@@ -28,7 +28,7 @@ extension PolicyLedger {
       @OptionGroup var ledger: LedgerOptions
 
       func validate() throws {
-        guard isValidKeyName(name) else { throw ValidationError("--name must be non-empty, in Unicode NFC (composed characters), without white space, control characters or +.") }
+        guard isValidKeyName(name) else { throw ValidationError("--name must be 1 to 200 bytes, in Unicode NFC (composed characters), without white space, control characters or +.") }
         guard !output.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--output needs a file name.") }
       }
 

@@ -56,6 +56,15 @@ enum ProofFiles {
     }
   }
 
+  /// Throws (exit 1) when the stored Merkle tree differs from the events: the one trace of
+  /// events rewritten with their hashes recomputed that the ledger itself keeps, which a rebuild
+  /// or a restore from an export would wipe out. `refusing` says what is not done, and how to go on.
+  static func requireStoredTreeMatches(_ log: EventLog, refusing: String) throws {
+    if let mismatch = try LedgerTree.check(log).mismatch {
+      throw Failure(.problemFound, "the stored Merkle tree differs from the events at \(mismatch): evidence that events were rewritten after they were appended; " + refusing)
+    }
+  }
+
   /// The ledger's checkpoint origin.
   static func origin(_ log: EventLog) -> String { Checkpoint.origin(ledgerID: log.ledgerID) }
 

@@ -52,7 +52,8 @@ extension PolicyLedger {
       if let failure = report.failure {
         result = Cell("INVALID at event \(failure.sequence)", raw: "invalid")
       } else if let first = proofs.problems.first {
-        result = Cell("INVALID: " + (proofs.problems.count > 1 ? "\(proofs.problems.count) problems, first: " : "") + first, raw: "invalid")
+        let text = (proofs.problems.count > 1 ? "\(proofs.problems.count) problems, first: " : "") + first
+        result = Cell("INVALID: " + text, raw: "invalid: " + text)
       } else {
         result = Cell("valid")
       }
@@ -130,8 +131,8 @@ extension PolicyLedger {
       let opened = try ledger.openExistingForWriting()
       // The stored tree is the one trace of events rewritten with their hashes recomputed that
       // the ledger itself keeps: a rebuild must not wipe it out unasked.
-      if !replaceTree, try opened.log.verify().isValid, let mismatch = try LedgerTree.check(opened.log).mismatch {
-        throw Failure(.problemFound, "the stored Merkle tree differs from the events at \(mismatch): evidence that events were rewritten after they were appended; compare the ledger with a checkpoint kept elsewhere (`verify --checkpoint`) before `rebuild --replace-tree` replaces it; nothing was rebuilt")
+      if !replaceTree, try opened.log.verify().isValid {
+        try ProofFiles.requireStoredTreeMatches(opened.log, refusing: "compare the ledger with a checkpoint kept elsewhere (`verify --checkpoint`) before `rebuild --replace-tree` replaces it; nothing was rebuilt")
       }
       let count = try opened.rebuildProjections()
       try opened.log.rebuildMerkleTree()

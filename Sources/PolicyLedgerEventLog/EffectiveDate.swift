@@ -257,6 +257,9 @@ public struct LedgerTimestamp: Hashable, Comparable, Sendable, CustomStringConve
 
   public init(microseconds: Int64) { self.microseconds = microseconds }
 
+  /// The last moment the canonical form can write (and read back): 9999-12-31T23:59:59.999999Z.
+  public static let latest = LedgerTimestamp(microseconds: 253_402_300_799_999_999)
+
   /// The current time from the system clock.
   public static func now() -> LedgerTimestamp {
     var ts = timespec()

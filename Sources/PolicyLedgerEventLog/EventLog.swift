@@ -295,7 +295,15 @@ public final class EventLog: Sendable {
         if let last = lastMoment, restored.recordedAt <= last {
           throw LedgerError.invalidEvent(index: index, field: "recorded", reason: "\(restored.recordedAt) is not after the moment of the event before it (\(last)): an export's moments only grow")
         }
+        // A moment from the future would stamp every later event after it: transaction time
+        // falsified. (Ten minutes allow for the clocks of two machines.)
+        if restored.recordedAt.microseconds > now.microseconds + 600_000_000 {
+          throw LedgerError.invalidEvent(index: index, field: "recorded", reason: "\(restored.recordedAt) is later than now (\(now)): an export only holds moments of the past")
+        }
         moment = restored.recordedAt
+      }
+      if moment > LedgerTimestamp.latest {
+        throw LedgerError.invalidEvent(index: index, field: "recorded", reason: "the event would be recorded at \(moment), past the last moment a ledger can write (\(LedgerTimestamp.latest)): the event before it is stamped in the far future")
       }
       lastMoment = moment
       let canonical: [UInt8]

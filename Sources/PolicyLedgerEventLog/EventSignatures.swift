@@ -67,7 +67,12 @@ extension EventLog {
   /// The sequence number of the last signature stored (`nil`: none), read as the key's 8 bytes.
   public func lastSignedSequence<T: LMDBReader & ~Copyable>(in txn: borrowing T) throws -> SequenceNumber? {
     guard let signatures else { return nil }
-    return try storageErrors { try txn.withCursor(signatures) { c in try c.last().map { SequenceNumber(keyBytes: $0.key) } } }
+    let last = try storageErrors { try txn.withCursor(signatures) { c in try c.last().map(\.key) } }
+    guard let last else { return nil }
+    guard last.count == 8 else {
+      throw LedgerError.damaged(path: path, reason: "its signatures database holds a key of \(last.count) bytes, not a sequence number: the file was changed outside the ledger")
+    }
+    return SequenceNumber(keyBytes: last)
   }
 
   /// Every stored signature from `from` on, in sequence order: (sequence number, value as

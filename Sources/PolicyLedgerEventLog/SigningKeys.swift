@@ -28,11 +28,12 @@ public enum NoteError: Error, Equatable, Sendable, CustomStringConvertible {
 /// The signed-note signature algorithm byte for Ed25519 (C2SP signed-note).
 public let ed25519Algorithm: UInt8 = 0x01
 
-/// A key name as C2SP signed-note allows it (non-empty, no Unicode white space, no `+`), and in
+/// A key name as C2SP signed-note allows it (non-empty, no Unicode white space, no `+`), at most
+/// 200 bytes (a key string must fit an event's text), and in
 /// Unicode NFC: the ledger stores text in NFC, and a name whose bytes changed there would no
 /// longer match its key id.
 public func isValidKeyName(_ name: String) -> Bool {
-  !name.isEmpty && !name.contains("+") && !name.unicodeScalars.contains { $0.properties.isWhitespace }
+  !name.isEmpty && name.utf8.count <= 200 && !name.contains("+") && !name.unicodeScalars.contains { $0.properties.isWhitespace }
     && !name.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     && name.unicodeScalars.elementsEqual(name.precomposedStringWithCanonicalMapping.unicodeScalars)
 }

@@ -256,6 +256,13 @@ extension CouncilLedger {
       let position = UInt64(proposed.count)
       // An export's corrections name events by number, so reading them against shifted numbers
       // would only produce misleading errors: checked first.
+      // A restore run again (or resumed after a partial one): a line whose event the ledger holds
+      // with the same hash is acknowledged, like any line already recorded.
+      if position == 0, let exported = entry.exportedSequence, exported.rawValue <= head, let link = entry.exportedLink,
+         try log.event(exported, in: txn)?.hash == link.hash {
+        duplicates.append(Duplicate(index: index, sequence: exported, byKey: false))
+        continue
+      }
       if let exported = entry.exportedSequence, exported.rawValue != head + position + 1 {
         throw ProjectionError.invalid(index: index, field: "seq", reason: Self.exportedSequenceReason(exported, wouldBe: SequenceNumber(head + position + 1)))
       }

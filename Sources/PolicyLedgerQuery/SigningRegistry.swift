@@ -137,7 +137,7 @@ public struct SigningRegistry: Sendable {
       return .unsigned(required: policy == .required ? since : nil)
     }
     guard let signature = EventSignature(bytes: stored) else {
-      return .bad("its stored signature is damaged: \(stored.count) bytes beginning \(stored.first.map { String(format: "0x%02x", $0) } ?? "with nothing"), not 0x01 (Ed25519) and 68 bytes")
+      return .bad("its stored signature is damaged: \(stored.count) bytes\(stored.first.map { String(format: " beginning 0x%02x", $0) } ?? ""), where 69 are expected (0x01 for Ed25519, a 4-byte key id, a 64-byte signature)")
     }
     let named = registrations.filter { $0.key.keyID == signature.keyID && $0.registered < event.sequence }
     guard !named.isEmpty else {

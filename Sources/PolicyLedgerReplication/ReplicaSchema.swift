@@ -195,24 +195,32 @@ public enum ReplicaSchema {
     FROM indicator_values
     ORDER BY ledger_id, indicator, period_first_day DESC, valid_from DESC, seq DESC;
 
+    -- Keys and actors are read from the canonical bytes (which the chain check covers), never
+    -- from the derived payload or actor columns, which a hand edit could change unseen.
     CREATE OR REPLACE VIEW event_signatures AS
     SELECT e.ledger_id, e.seq, e.type, e.actor, e.hash, e.signature_key_id, e.signature,
            k.key AS signing_key, k.actor AS key_actor, k.seq AS key_registered_by, k.revoked_by AS key_revoked_by,
-           (k.actor = e.actor) AS signer_is_actor
+           (k.actor = ea.actor) AS signer_is_actor
     FROM events e
     LEFT JOIN LATERAL (
-      SELECT r.seq, r.payload->>'key' AS key, r.payload->>'actor' AS actor, v.seq AS revoked_by
+      SELECT convert_from(e.canonical, 'UTF8')::jsonb->>'actor' AS actor WHERE e.signature_key_id IS NOT NULL) ea ON true
+    LEFT JOIN LATERAL (
+      SELECT r.seq, rp.key, rp.actor, v.seq AS revoked_by
       FROM events r
+      CROSS JOIN LATERAL (
+        SELECT c->'payload'->>'key' AS key, c->'payload'->>'actor' AS actor
+        FROM (SELECT convert_from(r.canonical, 'UTF8')::jsonb AS c) AS j) rp
       LEFT JOIN LATERAL (
         SELECT x.seq FROM events x
+        CROSS JOIN LATERAL (SELECT convert_from(x.canonical, 'UTF8')::jsonb->'payload' AS p) xp
         WHERE x.ledger_id = r.ledger_id AND x.type = 'actor.key-revoked' AND x.seq > r.seq
-          AND x.payload->>'key' = r.payload->>'key' AND x.payload->>'actor' = r.payload->>'actor'
+          AND xp.p->>'key' = rp.key AND xp.p->>'actor' = rp.actor
         ORDER BY x.seq LIMIT 1) v ON true
       WHERE e.signature_key_id IS NOT NULL
         AND r.ledger_id = e.ledger_id AND r.type = 'actor.key-registered' AND r.seq < e.seq
-        AND split_part(r.payload->>'key', '+', 2) = e.signature_key_id
+        AND split_part(rp.key, '+', 2) = e.signature_key_id
         AND (v.seq IS NULL OR v.seq >= e.seq)
-      ORDER BY (r.payload->>'actor' = e.actor) DESC, r.seq DESC LIMIT 1) k ON true;
+      ORDER BY (rp.actor = ea.actor) DESC, r.seq DESC LIMIT 1) k ON true;
     """
 
   /// The rows `Tools/verify-replica-signatures.py` reads (as `psql --csv -t` prints them): for

@@ -133,7 +133,8 @@ struct ProofCommandTests {
     try forgeEvent(ledger: ledger.path, sequence: 40, replacing: "seed transcription", with: "a forger")
     expectFailure(try ledger.run(["verify"]), status: 1, mentioning: ["Merkle tree differs", "event 40"])
     expectFailure(try ledger.run(["verify", "--checkpoint", ledger.checkpoint50, "--key", ledger.verifierKey]), status: 1, mentioning: ["first differing event is 40"])
-    // A plain rebuild refuses to wipe out that evidence.
+    // Neither an export (a restore elsewhere would rebuild the tree) nor a plain rebuild wipes out that evidence.
+    expectFailure(try ledger.run(["export"]), status: 1, mentioning: ["stored Merkle tree differs", "--despite-tree-mismatch", "nothing was exported"])
     expectFailure(try ledger.run(["rebuild"]), status: 1, mentioning: ["stored Merkle tree differs", "event 40", "--replace-tree", "nothing was rebuilt"])
     // The forger also rebuilds the stored tree: only the checkpoint kept elsewhere catches it.
     #expect(try ledger.run(["rebuild", "--replace-tree"]).status == 0)

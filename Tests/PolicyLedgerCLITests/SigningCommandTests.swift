@@ -169,6 +169,26 @@ struct SigningCommandTests {
     #expect(copy.map { $0["recorded"] as? String } == original.map { $0["recorded"] as? String })
     let signatures = try #require(try cli(["verify", "--format", "json", "--ledger", restored]).object()["signatures"] as? [String: Any])
     #expect(signatures["signed"] as? Int == 21 && signatures["failing"] as? Int == 0)
+    // Run again, or over a partial restore: the events already there are acknowledged.
+    let again = try cli(["import", exported, "--ledger", restored])
+    #expect(again.status == 0 && again.stdout.contains("Nothing new"), "\(again)")
+    let partial = l.folder.child("partial")
+    try (lines[..<30].joined(separator: "\n") + "\n").write(toFile: l.folder.child("head30.ndjson"), atomically: true, encoding: .utf8)
+    #expect(try cli(["import", l.folder.child("head30.ndjson"), "--ledger", partial]).status == 0)
+    let resumed = try cli(["import", exported, "--ledger", partial])
+    #expect(resumed.status == 0 && resumed.stdout.contains("30 lines were already recorded"), "\(resumed)")
+    #expect(try cli(["digest", "--ledger", partial]).stdout == restoredDigest)
+    // A line moved into the future (its hash recomputed): refused, transaction time cannot run ahead.
+    var future = try CanonicalValue.parse(String(lines[0]))
+    guard case .object(var members) = future else { Issue.record("not an object"); return }
+    members["recorded"] = .string("2099-01-01T00:00:00.000000Z")
+    var content = members
+    content["prev"] = nil; content["hash"] = nil; content["signature"] = nil
+    members["hash"] = .string(EventLog.hash(previous: .genesis, canonical: try CanonicalValue.object(content).canonicalBytes()).description)
+    future = .object(members)
+    try Data(try future.canonicalBytes() + [0x0A]).write(to: URL(fileURLWithPath: l.folder.child("future.ndjson")))
+    expectFailure(try cli(["import", l.folder.child("future.ndjson"), "--ledger", l.folder.child("r3")]), status: 65,
+                  mentioning: ["line 1", "\"recorded\"", "later than now"])
     // One signature changed in the export: refused, naming the line; nothing restored.
     var changed = lines.map(String.init)
     let line = try #require(changed.firstIndex { $0.contains("\"seq\":30,") })
