@@ -50,10 +50,15 @@ extension PolicyLedger {
       if let past = event.first(where: { $0 > tree.size }) {
         throw Failure(.usage, "event \(past) is past the end of the ledger: its head is event \(tree.size)")
       }
-      // Each signed event brings the registration of its key, which says whose key it is.
+      // Each signed event brings the registration of its key, which says whose key it is; a
+      // registration signed in turn brings its own, back to keys registered unsigned (before the
+      // policy): the pack shows who vouched for whom.
       let registry = try opened.signingRegistry()
       var signatures: [UInt64: (stored: EventSignature, registration: SequenceNumber?)] = [:]
-      for seq in Set(event) {
+      var included = Set<UInt64>()
+      var pending = Array(Set(event))
+      while let seq = pending.popLast() {
+        guard included.insert(seq).inserted else { continue }
         let recorded = try log.event(SequenceNumber(seq))
         let stored = try log.storedSignature(of: recorded.sequence)
         let status = registry.status(of: recorded, stored: stored)
@@ -64,9 +69,10 @@ extension PolicyLedger {
         }
         if case .signed(_, let registration) = status, let stored, let signature = EventSignature(bytes: stored) {
           signatures[seq] = (signature, registration)
+          pending.append(registration.rawValue)
         }
       }
-      let sequences = Array(Set(event).union(signatures.values.compactMap { $0.registration?.rawValue })).sorted()
+      let sequences = included.sorted()
       let root = signed.checkpoint.rootHash
       var lines: [UInt8] = []
       var entries: [JSON] = []
