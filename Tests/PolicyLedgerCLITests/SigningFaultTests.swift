@@ -86,6 +86,23 @@ struct SigningFaultTests {
     #expect(try l.head() == 41)
   }
 
+  @Test("an audit pack brings the registrations of signing keys back to an unsigned one: who vouched for whom")
+  func packVouching() throws {
+    let l = try SigningLedger("vouching")
+    #expect(try l.run(["keys", "register", "--actor", "山田", "--key", l.yamada]).status == 0)
+    #expect(try l.run(["keys", "register", "--actor", "佐藤", "--key", l.sato, "--sign-with", l.yamadaKey]).status == 0)
+    #expect(try l.run(["record", "body-renamed", "--body", "csti", "--name-ja", "会議", "--effective", "2026-05-01", "--sign-with", l.satoKey]).status == 0)
+    let logKey = l.folder.child("log.key")
+    let verifier = try cli(["keys", "generate", "--name", "log", "--output", logKey]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let pack = l.folder.child("pack")
+    let written = try l.run(["audit-pack", "--output", pack, "--event", "23", "--key", logKey])
+    #expect(written.stdout.contains("Wrote 3 events (2 of them the registrations of signing keys)"), "\(written)")
+    let checked = try runTool(["python3", repositoryRoot + "/Tools/verify-audit-pack.py", pack, "--key", verifier])
+    #expect(checked.status == 0, "\(checked)")
+    #expect(checked.stdout.contains("signed: event 22 by 山田 with key yamada (registered by event 21"), "\(checked)")
+    #expect(checked.stdout.contains("signed: event 23 by 佐藤 with key sato (registered by event 22, recorded by 山田)"), "\(checked)")
+  }
+
   @Test("a registration whose key no longer reads (forged, hashes recomputed) is a failure verify names, not damage")
   func malformedRegistration() throws {
     let l = try SigningLedger("malformed")
