@@ -70,6 +70,12 @@ extension PolicyLedger {
           start = SequenceNumber(signed.checkpoint.size + 1)
         }
       }
+      // Starting past the next event would wait, without a word, for events that do not exist yet
+      // and then skip nothing visible: almost certainly a mistyped number.
+      let head = try ledger.log.head()?.sequence.rawValue ?? 0
+      if let from, from > head + 1 {
+        throw Failure(.usage, "--from \(from) is past the head: the ledger holds events 1–\(head); give --from \(head + 1) to wait for the next event")
+      }
       let outcome = try FeedWriter.follow(ledger.log, from: start, checkpoint: resumeFile)
       switch outcome {
       case .stopped, .readerGone: return

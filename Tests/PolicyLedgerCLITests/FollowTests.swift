@@ -225,6 +225,7 @@ struct FollowTests {
   func badInput() throws {
     let seed = try SeedLedger("follow-bad")
     expectFailure(try seed.run(["follow", "--from", "0"]), status: 64, mentioning: ["--from"])
+    expectFailure(try seed.run(["follow", "--from", "200"]), status: 64, mentioning: ["--from 200 is past the head", "--from 97"])
     expectFailure(try seed.run(["follow", "--from", "3", "--from-checkpoint", "/tmp/x"]), status: 64, mentioning: ["--from-checkpoint"])
     let folder = TemporaryFolder("follow-none")
     expectFailure(try cli(["follow", "--ledger", folder.child("missing")]), status: 66, mentioning: [])
