@@ -209,6 +209,27 @@ public final class Replicator: Sendable {
   // MARK: One batch
 
   /// Inside a transaction: locks the ledger's row, checks that PostgreSQL's head is the ledger's,
+  /// The first sequence number, up to `last`, whose hash PostgreSQL and the ledger disagree on,
+  /// or `nil` when they agree through `last`. Chains that part stay apart (each hash covers the
+  /// one before), so a binary search finds it in log₂(last) lookups.
+  func firstDifference(_ connection: ReplicaConnection, through last: UInt64) async throws -> UInt64? {
+    let id = ledger.log.ledgerID
+    func agrees(_ seq: UInt64) async throws -> Bool {
+      var theirs: [UInt8]?
+      for row in try await connection.rows("SELECT hash FROM events WHERE ledger_id = \(id) AND seq = \(Int64(seq))") {
+        theirs = Array(buffer: try row.decode(ByteBuffer.self))
+      }
+      return theirs == (try ledger.log.event(SequenceNumber(seq))).hash.bytes
+    }
+    guard last > 0, try await !agrees(last) else { return nil }
+    var (low, high) = (UInt64(1), last)  // the first difference is in low...high
+    while low < high {
+      let middle = low + (high - low) / 2
+      if try await agrees(middle) { low = middle + 1 } else { high = middle }
+    }
+    return low
+  }
+
   /// and writes the next batch. Returns PostgreSQL's head before and after.
   func shipBatch(_ connection: ReplicaConnection) async throws -> (UInt64, UInt64) {
     let id = ledger.log.ledgerID
@@ -234,13 +255,18 @@ public final class Replicator: Sendable {
       }
       let ledgerHead = try ledger.log.head()?.sequence.rawValue ?? 0
       guard UInt64(headSeq) <= ledgerHead else {
-        throw ReplicationError.diverged(ledgerID: id, sequence: SequenceNumber(ledgerHead + 1),
-                                        reason: "PostgreSQL holds events through \(headSeq), this ledger ends at event \(ledgerHead)")
+        // Shorter here: events lost at the end, unless the copies part earlier.
+        let first = try await firstDifference(connection, through: ledgerHead)
+        throw ReplicationError.diverged(ledgerID: id, sequence: SequenceNumber(first ?? ledgerHead + 1),
+                                        reason: "PostgreSQL holds events through \(headSeq), this ledger ends at event \(ledgerHead)"
+                                          + (first.map { "; the two first differ at event \($0)" } ?? ""))
       }
       let mine = try ledger.log.event(SequenceNumber(UInt64(headSeq)))
       guard mine.hash == pgHash else {
-        throw ReplicationError.diverged(ledgerID: id, sequence: mine.sequence,
-                                        reason: "PostgreSQL holds hash \(pgHash), this ledger \(mine.hash)")
+        // Name where the copies part, not only where PostgreSQL ends: the first rewritten event.
+        let first = try await firstDifference(connection, through: UInt64(headSeq)) ?? mine.sequence.rawValue
+        throw ReplicationError.diverged(ledgerID: id, sequence: SequenceNumber(first),
+                                        reason: "its first event that differs; at its head, event \(headSeq), PostgreSQL holds hash \(pgHash), this ledger \(mine.hash)")
       }
       previous = mine.hash
     }

@@ -193,6 +193,21 @@ struct ReplicationTests {
     #expect(try await replica.count() == Int(report.head))
   }
 
+  @Test("a ledger rewritten from event 40 on (hashes recomputed) stops the next run naming event 40, not only the head")
+  func rewrittenLedger() async throws {
+    let replica = try await Replica.make("rewritten")
+    defer { Task { await replica.finish() } }
+    let report = try await replica.replicate()
+    try forgeEvent(ledger: replica.ledger.log.path, sequence: 40, replacing: "seed transcription", with: "a forger")
+    await #expect {
+      _ = try await replica.replicate()
+    } throws: { error in
+      guard case let .diverged(_, sequence, reason) = error as? ReplicationError else { return false }
+      return sequence.rawValue == 40 && reason.contains("event \(report.head)")
+    }
+    #expect(try await replica.count() == Int(report.head))
+  }
+
   @Test("an ahead replica: PostgreSQL holds more events than the ledger")
   func replicaAhead() async throws {
     let replica = try await Replica.make("ahead")
