@@ -80,7 +80,7 @@ extension PolicyLedger {
         let recorded = try log.event(SequenceNumber(seq))
         let leaf = LedgerTree.leafHash(of: recorded)
         let proof = try tree.tree.inclusionProof(leaf: seq - 1, treeSize: tree.size)
-        try MerkleVerification.verifyInclusion(leafHash: leaf, index: seq - 1, treeSize: tree.size, proof: proof, root: root)
+        try ProofFiles.selfCheck(event: seq) { try MerkleVerification.verifyInclusion(leafHash: leaf, index: seq - 1, treeSize: tree.size, proof: proof, root: root) }
         lines += recorded.canonicalBytes + [0x0A]
         var entry: [String: JSON] = ["seq": .integer(seq), "leafIndex": .integer(seq - 1), "leafHash": ProofFiles.base64(leaf),
                                      "proof": ProofFiles.base64List(proof), "prev": ProofFiles.base64(recorded.previousHash.bytes)]

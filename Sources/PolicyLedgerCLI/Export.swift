@@ -59,6 +59,9 @@ extension PolicyLedger {
       // An export of a damaged log would be refused on import as "changed after it was
       // exported": verify first, before anything is written.
       try ledger.requireVerifiedLog("nothing was exported")
+      if let (sequence, reason) = try ledger.log.firstNonCanonicalEvent() {
+        throw Failure(.problemFound, "event \(sequence) is not stored in canonical form (\(reason)): its export line would not match its own hash; run `policy-ledger verify`; nothing was exported")
+      }
       if !despiteTreeMismatch {
         try ProofFiles.requireStoredTreeMatches(ledger.log, refusing: "an export restored elsewhere would rebuild the tree from these events and lose that evidence; compare the ledger with a checkpoint kept elsewhere (`verify --checkpoint`) before `export --despite-tree-mismatch`; nothing was exported")
       }

@@ -64,7 +64,15 @@ extension PolicyLedger {
         switch try ResumeFile.start(checkpoint) {
         case .resume(let last):
           resumeFile = checkpoint
-          if let last { start = SequenceNumber(last + 1) }
+          if let last {
+            // Written last past the head: the file belongs to another ledger, or this one was
+            // restored from an older copy; going on would skip the events in between unseen.
+            let head = try ledger.log.head()?.sequence.rawValue ?? 0
+            if last > head {
+              throw Failure(.usage, "--from-checkpoint \(checkpoint) says event \(last) was written last, but the ledger holds events 1–\(head): it belongs to another ledger, or this one was restored from an older copy; remove the file or write \(head) in it to go on")
+            }
+            start = SequenceNumber(last + 1)
+          }
         case .checkpoint(let signed):
           try ResumeFile.requireExtends(signed, ledger.log, path: checkpoint)
           start = SequenceNumber(signed.checkpoint.size + 1)

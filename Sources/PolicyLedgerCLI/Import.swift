@@ -12,7 +12,9 @@ extension PolicyLedger {
       abstract: "Import events from an NDJSON file (one event a line): all of them, or none.",
       discussion: """
         Each line is a JSON object: {"type":"member.appointed","effective":"平成31年4月","source":"…","actor":"…","payload":{…}} \
-        (the format `policy-ledger export` writes; seq, recorded, streams, prev and hash are assigned anew). \
+        (or the lines `policy-ledger export` writes, with seq, recorded, streams, prev, hash and any signature: \
+        imported into an empty folder, or where their chain continues, they restore the events exactly, same \
+        moments, hashes and signatures; lines the ledger already holds are acknowledged). \
         Every line is read and validated against the ledger before anything is written, in one \
         transaction: a bad line names its line number and field, and nothing is imported (exit 65). \
         Refused: a file that is not a regular file, larger than 512 MiB, not UTF-8 text, or empty. \
@@ -49,8 +51,8 @@ extension PolicyLedger {
 
     func validate() throws {
       if file.isEmpty { throw ValidationError("Give the file to import, or - for standard input.") }
-      if let ledgerID, UUID(uuidString: ledgerID)?.uuidString.lowercased() != ledgerID {
-        throw ValidationError("--ledger-id must be a lower-case UUID, as a checkpoint's origin line policy-ledger/ID shows it.")
+      if let ledgerID, UUID(uuidString: ledgerID)?.uuidString.lowercased() != ledgerID || ledgerID == "00000000-0000-0000-0000-000000000000" {
+        throw ValidationError("--ledger-id must be a lower-case UUID (not the nil one), as a checkpoint's origin line policy-ledger/ID shows it.")
       }
     }
 
@@ -73,7 +75,14 @@ extension PolicyLedger {
           let summary = try ledger.record(dryRun: dryRun, signedBy: signer, chunks: {
             try source.restart()
             duplicates = []
-            return { try source.nextChunk() }
+            return {
+              let chunk = try source.nextChunk()
+              // An id is only ever carried over with the events it names.
+              if self.ledgerID != nil, let first = chunk?.first, first.exportedLink == nil {
+                throw Failure(.usage, "--ledger-id restores an export under the id of the ledger it came from; \(input.name) holds new events, not an export")
+              }
+              return chunk
+            }
           }, recorded: { _ in progress?.update(source.bytesRead) }, duplicates: { found in
             duplicates += found.map { (source.line(ofEntry: $0.index), $0.sequence.rawValue, $0.byKey) }
           })

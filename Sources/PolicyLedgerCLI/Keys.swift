@@ -121,6 +121,7 @@ extension PolicyLedger {
         }
         let tree = try LedgerTree(log: log)
         try ProofFiles.requireFits(signed, log, size: tree.size, option: "--checkpoint")
+        try ProofFiles.requireStoredTreeMatches(log, refusing: "a witness cannot vouch for it; run `policy-ledger verify`; nothing was signed")
         guard try tree.tree.root(size: signed.checkpoint.size) == signed.checkpoint.rootHash else {
           throw Failure(.dataError, "--checkpoint: " + CheckpointMismatch.rootDiffers(size: signed.checkpoint.size, firstDifferingEvent: nil).description + "; nothing was signed")
         }

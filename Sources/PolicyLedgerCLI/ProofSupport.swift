@@ -83,8 +83,18 @@ enum ProofFiles {
   static func headCheckpoint(_ log: EventLog, signer: NoteSigner) throws -> (SignedCheckpoint, LedgerTree) {
     let tree = try LedgerTree(log: log)
     guard tree.size > 0 else { throw Failure(.noInput, "the ledger at \(log.path) holds no events, so it has no checkpoint yet") }
+    // A checkpoint is a public statement about the events: never sign a stored root they do not have.
+    try requireStoredTreeMatches(log, refusing: "a checkpoint of it would sign a root the events do not have; run `policy-ledger verify`; nothing was signed")
     let checkpoint = Checkpoint(origin: origin(log), size: tree.size, rootHash: try tree.tree.root())
     return (try SignedCheckpoint(signing: checkpoint, with: signer), tree)
+  }
+
+  /// Checks a proof the ledger made from its stored tree before handing it out: when it does
+  /// not lead to the root, the stored tree disagrees with itself or the events (exit 1).
+  static func selfCheck(event: UInt64, _ check: () throws -> Void) throws {
+    do { try check() } catch let error as MerkleProofError {
+      throw Failure(.problemFound, "the inclusion proof of event \(event) made from the stored Merkle tree does not hold (\(error.description)): the stored tree differs from the events; run `policy-ledger verify`; nothing was written")
+    }
   }
 
   static func base64(_ bytes: [UInt8]) -> JSON { .string(Data(bytes).base64EncodedString()) }

@@ -59,7 +59,7 @@ extension PolicyLedger {
         let recorded = try log.event(SequenceNumber(event))
         let leaf = LedgerTree.leafHash(of: recorded)
         let proof = try tree.tree.inclusionProof(leaf: event - 1, treeSize: size)
-        try MerkleVerification.verifyInclusion(leafHash: leaf, index: event - 1, treeSize: size, proof: proof, root: root)
+        try ProofFiles.selfCheck(event: event) { try MerkleVerification.verifyInclusion(leafHash: leaf, index: event - 1, treeSize: size, proof: proof, root: root) }
         Console.out(JSON.object([
           "hashEncoding": .string("base64"), "origin": .string(ProofFiles.origin(log)), "seq": .integer(event), "leafIndex": .integer(event - 1),
           "treeSize": .integer(size), "rootHash": ProofFiles.base64(root), "leafHash": ProofFiles.base64(leaf),

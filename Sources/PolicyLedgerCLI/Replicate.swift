@@ -49,6 +49,9 @@ extension PolicyLedger {
       let target: PostgresTarget
       do { target = try PostgresTarget(url: to) } catch { throw Replicate.failure(error) }
       let ledger = try self.ledger.openForReading()
+      // As export: a copy elsewhere must not carry the events without the evidence their stored
+      // Merkle tree holds against them. (The chain itself is verified by the replicator.)
+      try ProofFiles.requireStoredTreeMatches(ledger.log, refusing: "PostgreSQL would hold the events without that evidence; compare the ledger with a checkpoint kept elsewhere (`verify --checkpoint`); nothing was written")
       let replicator = Replicator(ledger: ledger, target: target, batchSize: batch)
       let follow = self.follow
       let result = try Replicate.runCancellable { () async throws -> ReplicationReport in

@@ -194,3 +194,44 @@ extension EventLog {
     return VerificationReport(eventsChecked: checked, head: failure == nil ? head : nil, failure: failure)
   }
 }
+
+extension EventLog {
+  /// The first event whose stored canonical bytes are not in canonical form: they do not parse
+  /// as this format's JSON, or writing what they hold again gives other bytes. The hash chain
+  /// cannot tell (it hashes whatever is stored); an export line of such an event would not match
+  /// its own hash on import. One read transaction per page of 50,000 events.
+  /// - Returns: The event and why, or `nil` when every event is in canonical form.
+  /// - Throws: ``LedgerError/storage(_:)``.
+  public func firstNonCanonicalEvent() throws -> (sequence: SequenceNumber, reason: String)? {
+    var next = SequenceNumber(1)
+    while true {
+      let (found, last, count) = try storageErrors {
+        try environment.read { txn -> ((SequenceNumber, String)?, SequenceNumber?, Int) in
+          try txn.withCursor(events) { c in
+            var entry = try c.seek(atLeast: next.keyBytes)
+            var count = 0
+            var last: SequenceNumber?
+            while let e = entry, count < 50_000 {
+              let sequence = SequenceNumber(keyBytes: e.key)
+              last = sequence
+              count += 1
+              let canonical = e.value.dropFirst(65)
+              let value: CanonicalValue
+              do { value = try CanonicalValue.parse(canonical) } catch {
+                return ((sequence, "its bytes do not parse as canonical JSON (\(error))"), last, count)
+              }
+              guard let again = try? value.canonicalBytes(), again.elementsEqual(canonical) else {
+                return ((sequence, "written again, its bytes differ (spacing, key order, escapes or number forms not canonical)"), last, count)
+              }
+              entry = try c.next()
+            }
+            return (nil, last, count)
+          }
+        }
+      }
+      if let found { return found }
+      guard count == 50_000, let last else { return nil }
+      next = last.next
+    }
+  }
+}

@@ -226,6 +226,11 @@ struct FollowTests {
     let seed = try SeedLedger("follow-bad")
     expectFailure(try seed.run(["follow", "--from", "0"]), status: 64, mentioning: ["--from"])
     expectFailure(try seed.run(["follow", "--from", "200"]), status: 64, mentioning: ["--from 200 is past the head", "--from 97"])
+    // A resume file that says more was written than the ledger holds (another ledger's, or this
+    // one restored from an older copy) would skip the events in between.
+    let resume = seed.folder.child("resume")
+    try "150\n".write(toFile: resume, atomically: true, encoding: .utf8)
+    expectFailure(try seed.run(["follow", "--from-checkpoint", resume]), status: 64, mentioning: ["says event 150 was written last", "events 1–96"])
     expectFailure(try seed.run(["follow", "--from", "3", "--from-checkpoint", "/tmp/x"]), status: 64, mentioning: ["--from-checkpoint"])
     let folder = TemporaryFolder("follow-none")
     expectFailure(try cli(["follow", "--ledger", folder.child("missing")]), status: 66, mentioning: [])

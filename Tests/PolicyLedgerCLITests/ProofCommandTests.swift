@@ -136,6 +136,10 @@ struct ProofCommandTests {
     // Neither an export (a restore elsewhere would rebuild the tree) nor a plain rebuild wipes out that evidence.
     expectFailure(try ledger.run(["export"]), status: 1, mentioning: ["stored Merkle tree differs", "--despite-tree-mismatch", "nothing was exported"])
     expectFailure(try ledger.run(["rebuild"]), status: 1, mentioning: ["stored Merkle tree differs", "event 40", "--replace-tree", "nothing was rebuilt"])
+    // Nor a checkpoint of it, a proof from it, or a copy in PostgreSQL (refused before connecting).
+    expectFailure(try ledger.run(["checkpoint", "--key", ledger.keyFile]), status: 1, mentioning: ["stored Merkle tree differs", "nothing was signed"])
+    expectFailure(try ledger.run(["prove", "inclusion", "--event", "40"]), status: 1, mentioning: ["stored Merkle tree", "run `policy-ledger verify`"])
+    expectFailure(try ledger.run(["replicate", "--to", "postgresql://nobody@127.0.0.1:1/none"]), status: 1, mentioning: ["stored Merkle tree differs", "nothing was written"])
     // The forger also rebuilds the stored tree: only the checkpoint kept elsewhere catches it.
     #expect(try ledger.run(["rebuild", "--replace-tree"]).status == 0)
     #expect(try ledger.run(["verify"]).status == 0)
@@ -200,5 +204,14 @@ struct ProofCommandTests {
     try bytes.replacingOccurrences(of: "seed transcription", with: "seed transcriptioN").write(toFile: events, atomically: true, encoding: .utf8)
     let changed = try runTool(["python3", tool, pack, "--key", ledger.verifierKey])
     #expect(changed.status == 1 && changed.stderr.contains("the event was changed"), "\(changed.stderr)")
+  }
+
+  @Test("bytes stored out of canonical form (hashes recomputed) fail verify and are never exported")
+  func nonCanonical() throws {
+    let ledger = try ProvenLedger("noncanonical")
+    try forgeEvent(ledger: ledger.path, sequence: 40, replacing: "\"actor\":", with: "\"actor\": ")
+    #expect(try ledger.run(["rebuild", "--replace-tree"]).status == 0)
+    expectFailure(try ledger.run(["verify"]), status: 1, mentioning: ["event 40 is not stored in canonical form"])
+    expectFailure(try ledger.run(["export"]), status: 1, mentioning: ["event 40 is not stored in canonical form", "nothing was exported"])
   }
 }

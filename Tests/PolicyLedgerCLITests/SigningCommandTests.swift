@@ -169,6 +169,11 @@ struct SigningCommandTests {
     #expect(copy.map { $0["recorded"] as? String } == original.map { $0["recorded"] as? String })
     let signatures = try #require(try cli(["verify", "--format", "json", "--ledger", restored]).object()["signatures"] as? [String: Any])
     #expect(signatures["signed"] as? Int == 21 && signatures["failing"] as? Int == 0)
+    // An id is carried over only with the events it names, and never the nil one.
+    expectFailure(try cli(["import", l.folder.child("first.ndjson"), "--ledger", l.folder.child("idnew"), "--ledger-id", "123e4567-e89b-42d3-a456-426614174000"]),
+                  status: 64, mentioning: ["--ledger-id restores an export", "not an export"])
+    expectFailure(try cli(["import", exported, "--ledger", l.folder.child("idnil"), "--ledger-id", "00000000-0000-0000-0000-000000000000"]), status: 64, mentioning: ["--ledger-id"])
+    #expect(!FileManager.default.fileExists(atPath: l.folder.child("idnew")))
     // Run again, or over a partial restore: the events already there are acknowledged.
     let again = try cli(["import", exported, "--ledger", restored])
     #expect(again.status == 0 && again.stdout.contains("Nothing new"), "\(again)")
