@@ -52,6 +52,8 @@ struct ScaleResult {
   var verifySeconds: Double?
   /// `LedgerTree.check`: every stored Merkle node recomputed from the events (part of the CLI's verify).
   var treeCheckSeconds: Double?
+  /// `firstNonCanonicalEvent`: every event parsed and written again (part of the CLI's verify).
+  var canonicalCheckSeconds: Double?
   /// The `signing` phase (Signing.swift).
   var signing: SigningResult?
   var rawReadBackSeconds: Double?
@@ -302,6 +304,13 @@ func runScale(_ n: Int, options: BenchOptions) throws -> ScaleResult {
       guard let report, report.mismatch == nil, report.storedSize == UInt64(n) else { throw BenchError(description: "the Merkle tree check failed: \(String(describing: report))") }
     }
     result.treeCheckSeconds = treeTimes.sorted()[1]
+    var canonicalTimes: [Double] = []
+    for _ in 0..<3 {
+      var found: (SequenceNumber, String)?
+      canonicalTimes.append(try seconds { found = try ledger.log.firstNonCanonicalEvent() })
+      if let found { throw BenchError(description: "event \(found.0) is not in canonical form: \(found.1)") }
+    }
+    result.canonicalCheckSeconds = canonicalTimes.sorted()[1]
   }
 
   // 5. As-of lookups: the same (entity, day) pairs for every system.

@@ -90,6 +90,7 @@ struct Report {
     }
     if let s = r.verifySeconds { row("verify (events/s, median of 3); raw = cursor scan + the same SHA-256 chain check", r.rate(s), r.rate(r.rawChainSeconds), nil) }
     if let s = r.treeCheckSeconds { row("Merkle tree check: every stored node recomputed from the events (events/s, median of 3)", r.rate(s), nil, nil) }
+    if let s = r.canonicalCheckSeconds { row("canonical-form check: every event parsed and written again (events/s, median of 3)", r.rate(s), nil, nil) }
     if let signing = r.signing { t += signing.rows() }
     if r.rawReadBackSeconds != nil { row("read back every event by key (events/s)", nil, r.rate(r.rawReadBackSeconds), nil) }
     let n = Double(r.events)
