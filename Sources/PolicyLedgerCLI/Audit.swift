@@ -37,11 +37,11 @@ extension PolicyLedger {
       let trail = try ledger.audit(stream, knownAt: try time.knowledge()).filter { entry in asOf.map { entry.event.effective.firstDay <= $0 } ?? true }
       var table = TextTable([.init("seq", alignRight: true), .init("effective"), .init("recorded (UTC)"), .init("actor"), .init("type"), .init("status"), .init("signature")])
       var json: [JSON] = []
-      let registry = try ledger.signingRegistry()
-      for entry in trail {
+      // One read transaction for the trail's signatures.
+      let signatures = try ledger.signatureStatuses(of: trail.map(\.event), registry: try ledger.signingRegistry())
+      for (entry, signature) in zip(trail, signatures) {
         let e = entry.event
         let (status, by) = Render.amendment(entry.status)
-        let signature = try ledger.signatureStatus(of: e, registry: registry)
         table.append([Cell(e.sequence.description), Cell.date(e.effective), Cell(e.recordedAt.tableText, raw: e.recordedAt.description),
                       Cell(e.actor), Cell(e.type), Cell(status), Render.signature(signature)])
         json.append(.fields([

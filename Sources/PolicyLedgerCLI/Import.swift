@@ -126,7 +126,7 @@ extension PolicyLedger {
                           : "Dry run: all \(count) \(new)events of \(input.name) are valid (they would be \(numbers)); nothing was written"
       } else {
         text = "Imported \(Render.count(count, new + "event")) from \(input.name) as \(numbers) into \(ledger.resolvedPath)"
-        if let key = signer?.verifier { text += ", each signed with \(key.name)+\(keyIDHex(key.keyID))" }
+        if let key = signer?.verifier { text += ", each signed with \(key.label)" }
       }
       if duplicates.isEmpty {
         text += "."

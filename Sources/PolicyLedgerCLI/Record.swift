@@ -192,7 +192,7 @@ enum Recorder {
     ])
     let caption = alreadyRecorded
       ? "Nothing new: this \(e.type) was already recorded as event \(e.sequence) (effective \(e.effective), by \(e.actor))" + (e.key.map { ", key \($0)" } ?? "") + "."
-      : "Recorded event \(e.sequence) (\(e.type)), effective \(e.effective), by \(e.actor)" + (key.map { ", signed with \($0.name)+\(keyIDHex($0.keyID))." } ?? ".")
+      : "Recorded event \(e.sequence) (\(e.type)), effective \(e.effective), by \(e.actor)" + (key.map { ", signed with \($0.label)." } ?? ".")
     Report(caption: [caption], table: table, json: json).emit(format)
   }
 }

@@ -158,7 +158,7 @@ enum Render {
   /// capitals (the full reason is `verify`'s); CSV and JSON carry the summary.
   static func signature(_ status: SignatureStatus) -> Cell {
     switch status {
-    case .signed(let key, _): Cell("\(key.name)+\(keyIDHex(key.keyID))")
+    case .signed(let key, _): Cell(key.label)
     case .unsigned(nil): Cell("", raw: "unsigned")
     case .unsigned: Cell("UNSIGNED (required)", raw: status.summary)
     case .bad: Cell("BAD SIGNATURE", raw: status.summary)

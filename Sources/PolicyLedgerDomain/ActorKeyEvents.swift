@@ -71,8 +71,10 @@ extension CouncilEvent {
     }
   }
 
-  /// Checks an `actor.*` event's actor and key, and stores the key in its one spelling.
-  func normalisingActorKey() throws(CouncilEventError) -> CouncilEvent {
+  /// Checks an `actor.*` event's actor and key, and stores the key in its one spelling (what
+  /// ``decode(type:schemaVersion:payload:)`` does to a payload read back); other events as they are.
+  /// - Throws: ``CouncilEventError`` naming `actor` or `key`.
+  public func normalisingActorKey() throws(CouncilEventError) -> CouncilEvent {
     guard let key = try actorKey() else { return self }
     let actor: String
     var event = self

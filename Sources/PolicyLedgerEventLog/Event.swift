@@ -26,6 +26,9 @@ public struct ProposedEvent: Sendable, Hashable {
   /// keeps `recordedAt` and must get exactly `hash` (or the append is refused); appended
   /// anywhere else, it is recorded anew, with a moment and hash of its own.
   public var restoring: Restoring?
+  /// ``EventKey/contentDigest(of:)``, when the caller has computed it already (recording checks
+  /// duplicates with it before appending): the append indexes it instead of computing it again.
+  public var contentDigest: [UInt8]?
 
   /// An export line's chain link and recorded-at moment (``restoring``).
   public struct Restoring: Sendable, Hashable {

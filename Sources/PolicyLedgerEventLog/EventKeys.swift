@@ -19,11 +19,12 @@ public enum EventKey {
   /// The longest key, in bytes.
   public static let maximumLength = 200
 
+  private static let allowedPunctuation: Set<UInt8> = Set("._:/-@#+=".utf8)
+
   /// Why `key` cannot be a key, or `nil`: 1–200 characters of `A–Z a–z 0–9 . _ : / - @ # + =`.
   public static func validationError(_ key: String) -> String? {
     if key.isEmpty || key.utf8.count > maximumLength { return "a key is 1 to \(maximumLength) characters" }
-    let allowed: Set<UInt8> = Set(Array("._:/-@#+=".utf8))
-    if !key.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || allowed.contains($0) }) {
+    if !key.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || allowedPunctuation.contains($0) }) {
       return "\"\(key)\" is not a key: use letters A–Z a–z, digits and . _ : / - @ # + = (such as \"import-2026-12-01:42\")"
     }
     return nil

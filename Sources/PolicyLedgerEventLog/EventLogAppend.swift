@@ -35,7 +35,6 @@ extension EventLog {
     return try storageErrors {
       try environment.write { txn in
         let recordedEvents = try self.appendInTransaction(batch, expectations: expectations, txn: txn)
-        try self.extendMerkleTree(with: recordedEvents, in: txn)
         try beforeCommit?(txn, recordedEvents)
         return recordedEvents
       }
@@ -96,7 +95,7 @@ extension EventLog {
       }
       if let keys {
         let digest: [UInt8]
-        do { digest = try EventKey.contentDigest(of: event) } catch {
+        do { digest = try event.contentDigest ?? EventKey.contentDigest(of: event) } catch {
           throw LedgerError.invalidEvent(index: index, field: "payload", reason: "\(error)")
         }
         if let earlier = try EventLog.indexKeys(key: event.key, digest: digest, sequence: sequence, keys: keys, txn: txn) {
@@ -124,6 +123,8 @@ extension EventLog {
                                payload: event.payload, previousHash: previousHash, hash: hash, canonicalBytes: canonical, key: event.key))
       previousHash = hash
     }
+    // The Merkle tree grows with the events, in the same transaction (MerkleNodes.swift).
+    try extendMerkleTree(with: out, in: txn)
     return out
   }
 

@@ -235,3 +235,21 @@ extension EventLog {
     }
   }
 }
+
+extension EventLog {
+  /// The chain hashes of `sequences`, read in one read transaction from the records' headers
+  /// (no event is decoded). A sequence number the log does not hold is left out.
+  public func hashes(of sequences: [SequenceNumber]) throws -> [SequenceNumber: EventHash] {
+    try storageErrors {
+      try environment.read { txn in
+        var out: [SequenceNumber: EventHash] = [:]
+        for sequence in sequences {
+          if let record = try txn.value(for: sequence.keyBytes, in: events), record.count >= 65 {
+            out[sequence] = EventHash(unchecked: Array(record[33..<65]))
+          }
+        }
+        return out
+      }
+    }
+  }
+}

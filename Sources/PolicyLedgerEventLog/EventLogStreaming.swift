@@ -56,9 +56,6 @@ extension EventLog {
           } catch let LedgerError.invalidEvent(index, field, reason) {
             throw LedgerError.invalidEvent(index: count + index, field: field, reason: reason)
           }
-          // The Merkle tree grows in the same transaction (MerkleNodes.swift), before the chunk's
-          // projections.
-          try extendMerkleTree(with: recorded, in: txn)
           try afterChunk(txn, recorded, count)
           if first == nil { first = recorded.first?.sequence }
           last = recorded.last?.sequence

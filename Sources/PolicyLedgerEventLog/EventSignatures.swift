@@ -1,4 +1,5 @@
 public import PolicyLedgerStorage
+import Foundation
 
 /// An actor's Ed25519 signature over one event, as the `signatures` database stores it.
 ///
@@ -31,6 +32,11 @@ public struct EventSignature: Sendable, Hashable {
   public init?(bytes: [UInt8]) {
     guard bytes.count == 69, bytes[0] == ed25519Algorithm else { return nil }
     self.init(keyID: bytes[1..<5].reduce(0) { $0 << 8 | UInt32($1) }, signature: Array(bytes[5...]))
+  }
+
+  /// Why `stored` is not a signature value (``init(bytes:)`` gives `nil`), for reports.
+  public static func damage(of stored: [UInt8]) -> String {
+    "its stored signature is damaged: \(stored.count) bytes\(stored.first.map { String(format: " beginning 0x%02x", $0) } ?? ""), where 69 are expected (0x01 for Ed25519, a 4-byte key id, a 64-byte signature)"
   }
 
   /// Whether this is `key`'s valid signature over `hash` (the id must match too).

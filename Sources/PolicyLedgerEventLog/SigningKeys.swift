@@ -85,6 +85,9 @@ public struct NoteVerifier: Sendable, Hashable {
     self.keyID = noteKeyID(name: name, publicKey: publicKey)
   }
 
+  /// `<name>+<hex key id>`: how messages and tables name the key.
+  public var label: String { "\(name)+\(keyIDHex(keyID))" }
+
   /// `<name>+<hex key id>+<base64(0x01 ‖ public key)>`.
   public var description: String { "\(name)+\(keyIDHex(keyID))+\(Data([ed25519Algorithm] + publicKey).base64EncodedString())" }
 
@@ -107,7 +110,11 @@ public struct NoteSigner: Sendable {
   /// BoringSSL signs with a key it only reads.
   private final class KeyBox: @unchecked Sendable {
     let key: Curve25519.Signing.PrivateKey
-    init(_ key: Curve25519.Signing.PrivateKey) { self.key = key }
+    let verifier: NoteVerifier
+    init(_ key: Curve25519.Signing.PrivateKey, name: String) {
+      self.key = key
+      self.verifier = NoteVerifier(name: name, publicKey: Array(key.publicKey.rawRepresentation))
+    }
   }
 
   /// A new random key.
@@ -119,7 +126,7 @@ public struct NoteSigner: Sendable {
 
   init(name: String, key: Curve25519.Signing.PrivateKey) {
     self.name = name
-    self.box = KeyBox(key)
+    self.box = KeyBox(key, name: name)
   }
 
   /// Parses a private key string.
@@ -140,8 +147,8 @@ public struct NoteSigner: Sendable {
     guard verifier.keyID == id else { throw NoteError.malformedKey("the key id \(parts[3]) does not match the name and key") }
   }
 
-  /// The matching verifier key.
-  public var verifier: NoteVerifier { NoteVerifier(name: name, publicKey: Array(key.publicKey.rawRepresentation)) }
+  /// The matching verifier key (made with the key, once: its key id is a SHA-256).
+  public var verifier: NoteVerifier { box.verifier }
 
   /// `PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 ‖ seed)>`.
   public var privateKeyString: String {

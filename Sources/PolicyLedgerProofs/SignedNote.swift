@@ -70,7 +70,7 @@ public struct SignedNote: Sendable, Equatable {
     for signature in signatures {
       for verifier in verifiers where verifier.name == signature.name && verifier.keyID == signature.keyID {
         guard signature.signature.count == 64, verifier.isValidSignature(signature.signature, for: Array(text.utf8)) else {
-          throw NoteError.notVerified("the signature by \(verifier.name)+\(keyIDHex(verifier.keyID)) does not verify: the note was changed after it was signed, or the signature is damaged")
+          throw NoteError.notVerified("the signature by \(verifier.label) does not verify: the note was changed after it was signed, or the signature is damaged")
         }
         if !out.contains(verifier) { out.append(verifier) }
       }

@@ -65,7 +65,9 @@ extension CouncilLedger {
     var duplicates: [Duplicate] = []
     _ = try record(expectations: expectations, dryRun: dryRun, checkingLaterEvents: true, signedBy: signer,
                    chunks: {
+                     // An attempt that starts over (the map grew) reports everything afresh.
                      var given = false
+                     recorded = []
                      duplicates = []
                      return { if given { return nil }; given = true; return entries }
                    },
@@ -111,6 +113,7 @@ extension CouncilLedger {
     _ = try record(expectations: expectations, dryRun: dryRun, checkingLaterEvents: checkingLaterEvents, signedBy: signer,
                    chunks: {
                      var given = false
+                     recorded = []
                      return { if given { return nil }; given = true; return entries }
                    },
                    recorded: { recorded += $0 })
@@ -290,6 +293,14 @@ extension CouncilLedger {
           throw ProjectionError.invalid(index: index, field: "payload." + missing, reason: "event \(c.corrects) has \"\(missing)\", which this correction's payload omits: a correction's payload replaces the whole payload, so give every field (the ones that do not change as they were), or correct single fields with `record correct --event \(c.corrects) --value … --period … --note …`, which keeps the others; to drop the field, retract event \(c.corrects) and record it anew")
         }
         event = .eventCorrected(c)
+      case .actorKeyRegistered, .actorKeyRevoked:
+        // The rules its stored payload is read back with (the actor, the key in its one
+        // spelling), applied to an event built in code too: refused as input, never found later
+        // as damage.
+        do { event = try entry.event.normalisingActorKey() } catch {
+          throw ProjectionError.invalid(index: index, field: error.field, reason: error.reason)
+        }
+        streams = event.streams
       case .eventRetracted(let r):
         streams = try amendedEvent(r.retracts, index: index, field: "retracts", head: head, earlier: proposed, in: txn).streams
       case .decisionRescheduled(let p):
@@ -310,13 +321,6 @@ extension CouncilLedger {
       if let error = CouncilEvent.textValidationError(in: payload) {
         throw ProjectionError.invalid(index: index, field: "payload." + error.field, reason: error.reason)
       }
-      // A signing event's rules (its actor, its key) are those its stored payload is read back
-      // with: checked here, so that a bad one is refused as input, not found later as damage.
-      if event.isAboutSigning {
-        do { _ = try CouncilEvent.decode(type: event.typeName, schemaVersion: event.schemaVersion, payload: payload) } catch {
-          throw ProjectionError.invalid(index: index, field: error.field, reason: error.reason)
-        }
-      }
       var candidate = ProposedEvent(type: event.typeName, schemaVersion: event.schemaVersion, streams: streams,
                                     effective: entry.effective, actor: entry.actor, source: entry.source, payload: payload, key: entry.key)
       candidate.restoring = entry.exportedLink.map { .init(previous: $0.previous, recordedAt: $0.recordedAt, hash: $0.hash) }
@@ -325,6 +329,7 @@ extension CouncilLedger {
       do { digest = try EventKey.contentDigest(of: candidate) } catch {
         throw ProjectionError.invalid(index: index, field: "payload", reason: "\(error)")
       }
+      candidate.contentDigest = digest
       // Already recorded? By its key, else (a new event, not an export line) by its content.
       var match = KeyMatch.new
       if let key = entry.key {

@@ -97,7 +97,7 @@ extension CouncilLedger {
       report.policy = registry.policy(for: SequenceNumber(head.rawValue &+ 1))
       func note(_ sequence: SequenceNumber, _ status: SignatureStatus) {
         switch status {
-        case .signed(let key, _): report.signedByKey[key.description.split(separator: "+").prefix(2).joined(separator: "+"), default: 0] += 1
+        case .signed(let key, _): report.signedByKey[key.label, default: 0] += 1
         case .unsigned(nil): report.unsigned += 1
         default:
           report.failureCount += 1

@@ -55,9 +55,9 @@ public struct SigningRegistry: Sendable {
       guard let event = try log.event(sequence, in: txn) else { continue }
       do {
         let decoded = try CouncilEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
-        if decoded.isAboutSigning, let reason = registry.apply(decoded, at: sequence, recordedBy: event.actor), reason.hasPrefix("its key") {
-          registry.malformed.append((sequence, reason))
-        }
+        // Decoding read the key back (a key that does not parse fails above); what `apply`
+        // would refuse as new input is a log's fact here.
+        registry.apply(decoded, at: sequence, recordedBy: event.actor)
       } catch {
         registry.malformed.append((sequence, "its payload is not a valid \(event.type): \(error)"))
       }
@@ -83,7 +83,7 @@ public struct SigningRegistry: Sendable {
       let active = registrations.first { $0.key == key && $0.covers(sequence) }
       registrations.append(Registration(actor: p.actor, key: key, registered: sequence, registeredBy: recordedBy, revoked: nil))
       if let active {
-        return "the key \(key.name)+\(keyIDHex(key.keyID)) is already registered to \"\(active.actor)\" (event \(active.registered))"
+        return "the key \(key.label) is already registered to \"\(active.actor)\" (event \(active.registered))"
           + (active.actor == p.actor ? "" : "; revoke it first to give it to another actor")
       }
       return nil
@@ -91,7 +91,7 @@ public struct SigningRegistry: Sendable {
       guard let key = try? NoteVerifier(p.key) else { return "its key does not parse" }
       guard let i = registrations.firstIndex(where: { $0.key == key && $0.actor == p.actor && $0.covers(sequence) }) else {
         let revokedBefore = registrations.last { $0.key == key && $0.actor == p.actor }?.revoked
-        return "the key \(key.name)+\(keyIDHex(key.keyID)) is not registered to \"\(p.actor)\"" + (revokedBefore.map { " (it was revoked by event \($0))" } ?? "")
+        return "the key \(key.label) is not registered to \"\(p.actor)\"" + (revokedBefore.map { " (it was revoked by event \($0))" } ?? "")
       }
       registrations[i].revoked = sequence
       let next = SequenceNumber(sequence.rawValue + 1)
@@ -116,7 +116,7 @@ public struct SigningRegistry: Sendable {
 
   /// Why `signer` may not sign an event of `actor` recorded as `sequence`, or `nil` when it may.
   public func signingProblem(_ signer: NoteVerifier, actor: String, at sequence: SequenceNumber) -> String? {
-    let named = "\(signer.name)+\(keyIDHex(signer.keyID))"
+    let named = signer.label
     let covering = registrations.filter { $0.key == signer && $0.covers(sequence) }
     if covering.contains(where: { $0.actor == actor }) { return nil }
     if let other = covering.first {
@@ -137,7 +137,7 @@ public struct SigningRegistry: Sendable {
       return .unsigned(required: policy == .required ? since : nil)
     }
     guard let signature = EventSignature(bytes: stored) else {
-      return .bad("its stored signature is damaged: \(stored.count) bytes\(stored.first.map { String(format: " beginning 0x%02x", $0) } ?? ""), where 69 are expected (0x01 for Ed25519, a 4-byte key id, a 64-byte signature)")
+      return .bad(EventSignature.damage(of: stored))
     }
     let named = registrations.filter { $0.key.keyID == signature.keyID && $0.registered < event.sequence }
     guard !named.isEmpty else {
@@ -147,12 +147,12 @@ public struct SigningRegistry: Sendable {
       return .signed(key: r.key, registration: r.registered)
     }
     for r in named where signature.isValid(for: event.hash, by: r.key) {
-      let key = "\(r.key.name)+\(keyIDHex(r.key.keyID))"
+      let key = r.key.label
       if r.actor != event.actor { return .bad("it is signed with \(key), which is registered to \"\(r.actor)\", not to its actor \"\(event.actor)\"") }
       if let revoked = r.revoked { return .bad("it is signed with \(key) after the key was revoked by event \(revoked)") }
     }
     let key = named[0].key
-    return .bad("its signature by \(key.name)+\(keyIDHex(key.keyID)) does not verify: the event or its signature was changed after signing")
+    return .bad("its signature by \(key.label) does not verify: the event or its signature was changed after signing")
   }
 }
 
@@ -178,7 +178,7 @@ public enum SignatureStatus: Sendable, Hashable {
   /// One line: `signed by NAME+KEYID`, `unsigned`, or what is wrong.
   public var summary: String {
     switch self {
-    case .signed(let key, _): "signed by \(key.name)+\(keyIDHex(key.keyID))"
+    case .signed(let key, _): "signed by \(key.label)"
     case .unsigned(nil): "unsigned"
     case .unsigned(let since?): "unsigned, although the policy set by event \(since) requires signatures"
     case .bad(let reason): "badly signed: \(reason)"

@@ -21,10 +21,9 @@ extension Replicator {
         let state = error.serverInfo?[.sqlState] ?? "?????"
         let message = error.serverInfo?[.message] ?? "no message"
         // 28000 invalid authorization, 28P01 invalid password, 3D000 no such database, 42501 no privilege.
-        if ["28000", "28P01", "3D000"].contains(state) || (connecting && state.hasPrefix("08")) {
+        if ["28000", "28P01", "3D000", "42501"].contains(state) || (connecting && state.hasPrefix("08")) {
           return ReplicationError.refused(target.description, reason: message)
         }
-        if state == "42501" { return ReplicationError.refused(target.description, reason: message) }
         return ReplicationError.server(sqlState: state, message: message)
       }
       switch error.code {

@@ -43,7 +43,8 @@ public struct PostgresTarget: Sendable, Equatable, CustomStringConvertible {
     self.port = components.port ?? 5432
     self.username = user
     self.password = components.password ?? environment["PGPASSWORD"]
-    self.database = path.removingPercentEncoding ?? path
+    // `URLComponents.path` is decoded already: decoding it again would turn %2541 into A.
+    self.database = path
     self.requireTLS = requireTLS
   }
 

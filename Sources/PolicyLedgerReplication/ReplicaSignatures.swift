@@ -21,7 +21,7 @@ extension Replicator {
   static func signature(_ value: [UInt8], of sequence: SequenceNumber) throws -> EventSignature {
     guard let signature = EventSignature(bytes: value) else {
       throw ReplicationError.ledgerFailsVerification(
-        sequence: sequence, reason: "its stored signature is damaged (\(value.count) bytes, not 0x01 and 68 bytes)")
+        sequence: sequence, reason: EventSignature.damage(of: value))
     }
     return signature
   }
@@ -66,9 +66,13 @@ extension Replicator {
         chunk.append((sequence, try Replicator.signature(value, of: sequence)))
         return true
       }
-      // Each signed event is read for its hash (the ledger holds it: the log verified, gap-free).
+      // The signed events' hashes, in one read (the ledger holds them: the log verified, gap-free).
       let seqs = chunk.map { Int64($0.sequence.rawValue) }
-      let hashes = try chunk.map { ByteBuffer(bytes: try log.event($0.sequence).hash.bytes) }
+      let hashOf = try log.hashes(of: chunk.map(\.sequence))
+      let hashes = try chunk.map { signed in
+        guard let hash = hashOf[signed.sequence] else { throw ReplicationError.ledgerFailsVerification(sequence: signed.sequence, reason: "a signature is stored for it, but the log does not hold it") }
+        return ByteBuffer(bytes: hash.bytes)
+      }
       let keyIDs = chunk.map { keyIDHex($0.signature.keyID) }
       let signatures = chunk.map { ByteBuffer(bytes: $0.signature.signature) }
       guard let last = seqs.last else { break }

@@ -208,7 +208,6 @@ public final class Replicator: Sendable {
 
   // MARK: One batch
 
-  /// Inside a transaction: locks the ledger's row, checks that PostgreSQL's head is the ledger's,
   /// The first sequence number, up to `last`, whose hash PostgreSQL and the ledger disagree on,
   /// or `nil` when they agree through `last`. Chains that part stay apart (each hash covers the
   /// one before), so a binary search finds it in log₂(last) lookups.
@@ -230,6 +229,7 @@ public final class Replicator: Sendable {
     return low
   }
 
+  /// Inside a transaction: locks the ledger's row, checks that PostgreSQL's head is the ledger's,
   /// and writes the next batch. Returns PostgreSQL's head before and after.
   func shipBatch(_ connection: ReplicaConnection) async throws -> (UInt64, UInt64) {
     let id = ledger.log.ledgerID

@@ -167,7 +167,7 @@ struct Views: Sendable {
   /// A signature's cell in the log: the key that signed it, nothing when unsigned, or what is wrong.
   static func signature(_ status: SignatureStatus) -> Node<HTML.BodyContext> {
     switch status {
-    case .signed(let key, _): .t("\(key.name)+\(keyIDHex(key.keyID))")
+    case .signed(let key, _): .t(key.label)
     case .unsigned(nil): .t("")
     case .unsigned, .bad: .span(.class("bad"), .attribute(named: "title", value: HTMLText.escaped(status.summary)), .t("不備"))
     }

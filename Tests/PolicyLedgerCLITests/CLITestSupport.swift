@@ -168,3 +168,36 @@ func tableHeader(_ output: String) -> String? {
   guard let rule = lines.firstIndex(where: { !$0.isEmpty && $0.allSatisfy { $0 == "-" || $0 == " " } }), rule > 0 else { return nil }
   return lines[rule - 1]
 }
+
+/// Runs one query with `psql` against `url` and returns its unaligned output, trimmed.
+/// - Throws: ``CLITestError`` when psql cannot run or the query fails.
+func psql(_ url: String, _ sql: String) throws -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["psql", url, "-tAc", sql]
+  let out = Pipe()
+  process.standardOutput = out
+  process.standardError = FileHandle.nullDevice
+  process.standardInput = FileHandle.nullDevice
+  try process.run()
+  let data = out.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  guard process.terminationStatus == 0 else { throw CLITestError("psql failed: \(sql)") }
+  return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// Runs `command` (a shell command line) under script(1), which gives it a terminal, and
+/// returns what it printed there.
+func onTerminal(_ command: String) throws -> String {
+  let p = Process()
+  p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+  p.arguments = ["-qec", command, "/dev/null"]
+  let out = Pipe()
+  p.standardOutput = out
+  p.standardInput = FileHandle.nullDevice
+  try p.run()
+  let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+  p.waitUntilExit()
+  return text
+}
+

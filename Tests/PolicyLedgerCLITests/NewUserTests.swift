@@ -75,15 +75,7 @@ struct NewUserTests {
     let lines = (0..<12000).map { #"{"type":"body.established","effective":"2021","payload":{"body":"b\#($0)","kind":"council","name":{"ja":"会議体\#($0)"}}}"# }
     try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file))
     // script(1) gives the command a terminal, so that the bar is drawn.
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-    p.arguments = ["-qec", "'\(cliBinary)' import '\(file)' --dry-run --ledger '\(folder.child("ledger"))'", "/dev/null"]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
+    let text = try onTerminal("'\(cliBinary)' import '\(file)' --dry-run --ledger '\(folder.child("ledger"))'")
     #expect(text.contains("100% (1/1 MiB), committing…"), "\(text.suffix(400))")
     #expect(text.contains("all 12000 events"), "\(text.suffix(400))")
   }

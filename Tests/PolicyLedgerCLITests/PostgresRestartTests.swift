@@ -86,20 +86,7 @@ private final class PrivateCluster {
   }
 
   /// One query with `psql`, its unaligned output trimmed; nil when it fails.
-  func psql(_ sql: String) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["psql", url, "-tAc", sql]
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    process.standardInput = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let answer = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return String(decoding: answer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-  }
+  func psql(_ sql: String) -> String? { try? PolicyLedgerCLITests.psql(url, sql) }
 }
 
 @Suite("replicate across a PostgreSQL restart (a private cluster)")

@@ -160,15 +160,7 @@ struct ReadableOutputTests {
     #expect(piped.lines.map(displayWidth).max()! > 80)
     // script(1) gives the command a terminal; stty sets its width to 80 columns.
     let command = "stty cols 80 rows 50; " + ([cliBinary] + arguments).map { "'\($0)'" }.joined(separator: " ")
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-    p.arguments = ["-qec", command, "/dev/null"]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
+    let text = try onTerminal(command)
     let lines = text.replacingOccurrences(of: "\r", with: "").split(separator: "\n").map(String.init)
     #expect(lines.contains { $0.contains("…") }, "\(text)")
     #expect(lines.allSatisfy { displayWidth($0) <= 80 }, "\(lines.map(displayWidth))")

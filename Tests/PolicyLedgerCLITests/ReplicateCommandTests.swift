@@ -15,21 +15,6 @@ private let postgresURL: String? = {
   return url
 }()
 
-/// Runs one query with `psql` and returns its unaligned output, trimmed.
-private func psql(_ url: String, _ sql: String) throws -> String {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["psql", url, "-tAc", sql]
-  let out = Pipe()
-  process.standardOutput = out
-  process.standardError = FileHandle.nullDevice
-  process.standardInput = FileHandle.nullDevice
-  try process.run()
-  let data = out.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  guard process.terminationStatus == 0 else { throw CLITestError("psql failed: \(sql)") }
-  return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-}
 
 @Suite("policy-ledger replicate", .enabled(if: postgresURL != nil, "no PostgreSQL server (set POLICY_LEDGER_TEST_POSTGRES_URL; .ci/run starts one)"))
 struct ReplicateCommandTests {
