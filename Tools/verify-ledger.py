@@ -142,17 +142,18 @@ def main() -> int:
     if len(sys.argv) != 2:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
-    dump = subprocess.run(["mdb_dump", "-s", "events", sys.argv[1]], capture_output=True, text=True)
-    if dump.returncode != 0:
-        print(f"error: mdb_dump failed: {dump.stderr.strip()}", file=sys.stderr)
+    try:
+        entries = dump(sys.argv[1], "events")
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    lines = dump.stdout.split("\n")
-    body = lines[lines.index("HEADER=END") + 1: lines.index("DATA=END")]
+    if entries is None:
+        print(f"error: {sys.argv[1]} has no events database", file=sys.stderr)
+        return 2
     previous = bytes(32)
     expected = 1
     events = []
-    for key_line, value_line in zip(body[0::2], body[1::2]):
-        key, record = unhex(key_line), unhex(value_line)
+    for key, record in entries:
         seq = int.from_bytes(key, "big")
         if seq != expected:
             print(f"event {expected}: missing (next key is {seq})")

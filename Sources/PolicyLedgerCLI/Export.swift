@@ -74,7 +74,7 @@ extension PolicyLedger {
           switch format {
           case .ndjson:
             // A signed event's line carries its signature, so that a restore keeps it.
-            let signature = try ledger.log.storedSignature(of: event.sequence).flatMap(EventSignature.init(bytes:))
+            let signature = try ledger.log.signature(of: event.sequence)
             try sink.write(String(decoding: try NDJSON.exportLine(event, signature: signature), as: UTF8.self) + "\n")
           case .csv:
             let payload = String(decoding: try event.payload.canonicalBytes(), as: UTF8.self)

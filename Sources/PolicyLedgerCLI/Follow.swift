@@ -175,7 +175,7 @@ enum FeedWriter {
         for try await page in log.changePages(from: start, pageSize: 1_000, pollInterval: .milliseconds(50)) {
           var bytes: [UInt8] = []
           for event in page {
-            bytes += try NDJSON.exportLine(event, signature: try log.storedSignature(of: event.sequence).flatMap(EventSignature.init(bytes:)))
+            bytes += try NDJSON.exportLine(event, signature: try log.signature(of: event.sequence))
             bytes.append(0x0A)
           }
           if let code = writeAll(bytes) {

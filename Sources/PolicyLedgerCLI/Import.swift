@@ -60,7 +60,7 @@ extension PolicyLedger {
       let input = try InputFile.open(file)
       defer { input.close() }
       let signer = try signWith.map(ProofFiles.signer(at:))
-      let source = NDJSONSource(input: input, defaultActor: actor ?? EntryOptions.actor(registeredTo: signer, ledger: ledger) ?? EntryOptions.osUser)
+      let source = NDJSONSource(input: input, defaultActor: try EntryOptions.actor(given: actor, signer: signer, ledger: ledger))
       // Progress covers the whole import (reading, validating, recording, committing), on
       // standard error, and only when it is a terminal and the input is long.
       var progress = Console.stderrIsTerminal && input.size > 1 << 20 ? ProgressBar(total: input.size, label: "importing \(input.name)", unit: "bytes") : nil

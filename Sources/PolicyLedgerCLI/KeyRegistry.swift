@@ -44,7 +44,7 @@ struct RegistryWriteOptions: ParsableArguments {
   func record(_ event: CouncilEvent, ledger: LedgerOptions, format: OutputFormat, flags: [String: String]) throws {
     let options = try EntryOptions.parse(signWith.map { ["--sign-with", $0] } ?? [])
     let signer = try options.signer()
-    let actor = recordedBy ?? EntryOptions.actor(registeredTo: signer, ledger: ledger) ?? EntryOptions.osUser
+    let actor = try EntryOptions.actor(given: recordedBy, signer: signer, ledger: ledger)
     let date = try effective?.value("--effective") ?? .day(TimeOptions.todayInJapan())
     try Recorder.record(event, effective: date, actor: actor, source: source, signer: signer,
                         options: options, ledger: ledger, format: format, flags: flags)

@@ -35,20 +35,15 @@ extension PolicyLedger {
       let ledger = try ledger.openForReading()
       // Rows are written as they are read (JSON, CSV), so that memory stays flat however long the log.
       var rows = RowStream(output.format, columns: [.init("seq", alignRight: true), .init("effective"), .init("recorded (UTC)"), .init("actor"), .init("type"), .init("hash"), .init("signature")])
-      let registry = try ledger.signingRegistry()
+      var signatures = try SignatureLookup(ledger)
       var shown = 0
       // Known at a moment: only the events recorded by then (recorded-at grows with seq).
-      let through: SequenceNumber?
-      switch try knownAt?.value("--known-at").time ?? .latest {
-      case .latest: through = nil
-      case .moment(let t): through = try ledger.log.sequence(knownAt: t) ?? SequenceNumber(0)
-      case .through(let s): through = s
-      }
+      let through = try ledger.lastSequence(knownAt: knownAt?.value("--known-at").time ?? .latest)
       if through != SequenceNumber(0) {
         let filter = try self.filter.predicate()
         try ledger.log.forEachEvent(from: SequenceNumber(from), through: through) { e in
           guard filter(e) else { return true }
-          let signature = try ledger.signatureStatus(of: e, registry: registry)
+          let signature = try signatures.status(of: e)
           rows.append([Cell(e.sequence.description), Cell.date(e.effective), Cell(e.recordedAt.tableText, raw: e.recordedAt.description),
                        Cell(e.actor), Cell(e.type), Cell(String(e.hash.description.prefix(12)), raw: e.hash.description),
                        Render.signature(signature)],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import PolicyLedgerDomain
 import PolicyLedgerEventLog
+import PolicyLedgerQuery
 
 /// A moment of transaction time for `log --recorded-from/--recorded-to`: `2026-11-29T12:00:00Z`,
 /// `2026-11-29 21:00` (Japan time), or a date (the end of that day, Japan time).
@@ -36,16 +37,7 @@ struct LogFilter: ParsableArguments {
 
   /// Whether an event passes every filter given.
   func predicate() throws -> (RecordedEvent) -> Bool {
-    let from = try recordedFrom?.value("--recorded-from").moment
-    let to = try recordedTo?.value("--recorded-to").moment
-    let (actor, type, stream) = (self.actor, self.type, self.stream)
-    return { e in
-      if let actor, e.actor != actor { return false }
-      if let type, e.type != type && !e.type.hasPrefix(type + ".") { return false }
-      if let stream, !e.streams.contains(where: { $0.rawValue == stream || (!stream.contains(":") && $0.rawValue.hasSuffix(":" + stream)) }) { return false }
-      if let from, e.recordedAt < from { return false }
-      if let to, e.recordedAt > to { return false }
-      return true
-    }
+    EventFilter(actor: actor, type: type, stream: stream,
+                recordedFrom: try recordedFrom?.value("--recorded-from").moment, recordedTo: try recordedTo?.value("--recorded-to").moment).matches
   }
 }

@@ -241,14 +241,22 @@ struct EntryOptions: ParsableArguments {
   func signer() throws -> NoteSigner? { try signWith.map(ProofFiles.signer(at:)) }
 
   /// `--actor`; else, signing, the actor `signer` is registered to now; else the OS user.
-  func resolvedActor(signer: NoteSigner?, ledger: LedgerOptions) -> String {
-    if let actor { return actor }
-    return EntryOptions.actor(registeredTo: signer, ledger: ledger) ?? EntryOptions.osUser
+  func resolvedActor(signer: NoteSigner?, ledger: LedgerOptions) throws -> String {
+    try EntryOptions.actor(given: actor, signer: signer, ledger: ledger)
   }
 
-  /// The actor `signer`'s key is registered to now, if it is.
-  static func actor(registeredTo signer: NoteSigner?, ledger: LedgerOptions) -> String? {
-    guard let signer, ledger.ledgerExists, let registry = try? ledger.openForReading().signingRegistry() else { return nil }
+  /// Who records: the actor `given` (an option), else the one `signer`'s key is registered to,
+  /// else the OS user. The one rule for `record`, `import` and the `keys` writes.
+  static func actor(given: String?, signer: NoteSigner?, ledger: LedgerOptions) throws -> String {
+    if let given { return given }
+    return try actor(registeredTo: signer, ledger: ledger) ?? osUser
+  }
+
+  /// The actor `signer`'s key is registered to now, if it is (`nil` also without a ledger yet).
+  /// - Throws: what reading the ledger throws: a registry that cannot be read is not "no actor".
+  static func actor(registeredTo signer: NoteSigner?, ledger: LedgerOptions) throws -> String? {
+    guard let signer, ledger.ledgerExists else { return nil }
+    let registry = try ledger.openForReading().signingRegistry()
     let key = signer.verifier
     return registry.registrations.last { $0.key == key && $0.revoked == nil }?.actor
   }

@@ -66,7 +66,8 @@ extension PolicyLedger {
       if String(validating: bytes, as: UTF8.self) == nil { throw Failure(.dataError, "\(origin) is not valid UTF-8 text") }
       let parsed: CouncilLedger.Entry
       let signer = try entry.signer()
-      do { parsed = try NDJSON.entry(from: bytes, number: 1, defaultActor: entry.resolvedActor(signer: signer, ledger: ledger)) } catch {
+      let defaultActor = try entry.resolvedActor(signer: signer, ledger: ledger)
+      do { parsed = try NDJSON.entry(from: bytes, number: 1, defaultActor: defaultActor) } catch {
         throw Failure(.dataError, "\(origin)" + (error.field.map { ", field \"\($0)\"" } ?? "") + ": \(error.reason)")
       }
       // An export line keeps its number and is checked against its chain: that is `import`'s work.

@@ -102,18 +102,13 @@ struct CommandLineJSON: LedgerJSONSource {
         let predicate = try filter.predicate()
         let from = UInt64(query.extra["from"] ?? "1") ?? 1
         let limit = min(1000, max(1, Int(query.extra["limit"] ?? "100") ?? 100))
-        let through: SequenceNumber?
-        switch try time.knowledge() {
-        case .latest: through = nil
-        case .moment(let t): through = try ledger.log.sequence(knownAt: t) ?? SequenceNumber(0)
-        case .through(let s): through = s
-        }
+        let through = try ledger.lastSequence(knownAt: time.knowledge())
         var rows: [JSON] = []
-        let registry = try ledger.signingRegistry()
+        var signatures = try SignatureLookup(ledger)
         if through != SequenceNumber(0) {
           try ledger.log.forEachEvent(from: SequenceNumber(max(1, from)), through: through) { e in
             guard predicate(e) else { return true }
-            rows.append(PolicyLedger.Log.json(e, signature: try ledger.signatureStatus(of: e, registry: registry)))
+            rows.append(PolicyLedger.Log.json(e, signature: try signatures.status(of: e)))
             return rows.count < limit
           }
         }
@@ -144,7 +139,7 @@ struct CommandLineJSON: LedgerJSONSource {
           proofs.json["headCheckpoint"] = .object(["origin": .string(head.origin), "size": .integer(head.size),
                                                    "rootHash": ProofFiles.base64(head.rootHash), "hashEncoding": .string("base64"),
                                                    "text": .string(head.text)])
-          proofs.add(try ledger.verifySignatures())
+          try proofs.addEventChecks(ledger)
         }
         return PolicyLedger.Verify.json(report, digest: nil, proofs: proofs).rendered()
       }

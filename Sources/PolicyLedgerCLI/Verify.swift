@@ -43,13 +43,7 @@ extension PolicyLedger {
       // Signatures are checked against the events as they stand; over a broken chain they would
       // say nothing that the chain's failure does not.
       if report.isValid {
-        // The chain hashes whatever is stored; the bytes must also be the canonical encoding of
-        // what they hold (Tools/verify-ledger.py checks the same), or no export of them imports.
-        if let (sequence, reason) = try ledger.log.firstNonCanonicalEvent() {
-          proofs.problems.append("event \(sequence) is not stored in canonical form: \(reason)")
-          proofs.caption.append("Event \(sequence) is not stored in canonical form: \(reason).")
-        }
-        proofs.add(try ledger.verifySignatures())
+        try proofs.addEventChecks(ledger)
       }
       try Verify.emit(report, digest: given, format: output.format, proofs: proofs)
     }

@@ -6,6 +6,18 @@ import PolicyLedgerQuery
 // signature that does not hold, or an unsigned event where the policy required one).
 
 extension ProofVerification {
+  /// What `verify` (and `/api/integrity`) checks of the events beyond their chain, once it holds:
+  /// that each is stored in canonical form (the chain hashes whatever is stored;
+  /// Tools/verify-ledger.py checks the same, and no export of other bytes imports), and the
+  /// actors' signatures.
+  mutating func addEventChecks(_ ledger: CouncilLedger) throws {
+    if let (sequence, reason) = try ledger.log.firstNonCanonicalEvent() {
+      problems.append("event \(sequence) is not stored in canonical form: \(reason)")
+      caption.append("Event \(sequence) is not stored in canonical form: \(reason).")
+    }
+    add(try ledger.verifySignatures())
+  }
+
   /// Adds the signature check of `report` (``CouncilLedger/verifySignatures()``): caption lines,
   /// a `signatures` JSON member, and a problem when any event fails.
   mutating func add(_ report: SignatureReport) {

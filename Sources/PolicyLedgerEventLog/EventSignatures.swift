@@ -81,6 +81,17 @@ extension EventLog {
     return SequenceNumber(keyBytes: last)
   }
 
+  /// Event `sequence`'s signature, or `nil` when it is unsigned.
+  /// - Throws: ``LedgerError/damaged(path:reason:)`` for a stored value that is not a signature
+  ///   (never dropped as if the event were unsigned).
+  public func signature(of sequence: SequenceNumber) throws -> EventSignature? {
+    guard let stored = try storedSignature(of: sequence) else { return nil }
+    guard let signature = EventSignature(bytes: stored) else {
+      throw LedgerError.damaged(path: path, reason: "event \(sequence): " + EventSignature.damage(of: stored))
+    }
+    return signature
+  }
+
   /// Every stored signature from `from` on, in sequence order: (sequence number, value as
   /// stored). `body` returns `false` to stop.
   public func forEachStoredSignature<T: LMDBReader & ~Copyable>(from: SequenceNumber = SequenceNumber(1), in txn: borrowing T,

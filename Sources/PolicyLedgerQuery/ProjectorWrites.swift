@@ -38,10 +38,8 @@ extension Projector {
       let afterEntities = after.event.snapshotEntities
       // In a fixed order, so that a refusal names the same entity every time.
       for entity in Set(before.event.snapshotEntities + afterEntities).sorted() {
-        try Projector.trackingTenures(of: entity, strict: strict, set: set, cache: cache, in: txn) {
-          try recompute(entity, by: s, removing: oldPoint, adding: afterEntities.contains(entity) ? newPoint : nil,
-                        known: [c.corrects: after], strict: strict, checkingAdded: true, set: set, cache: cache, in: txn)
-        }
+        try recompute(entity, by: s, removing: oldPoint, adding: afterEntities.contains(entity) ? newPoint : nil,
+                      known: [c.corrects: after], strict: strict, checkingAdded: true, set: set, cache: cache, in: txn)
       }
     case .eventRetracted(let r):
       guard let before = try effectiveVersion(of: r.retracts, set: set, in: txn) else { return }
@@ -51,9 +49,7 @@ extension Projector {
       }
       let oldPoint = SnapshotKey.point(before.effective.firstDay, r.retracts)
       for entity in before.event.snapshotEntities {
-        try Projector.trackingTenures(of: entity, strict: strict, set: set, cache: cache, in: txn) {
-          try recompute(entity, by: s, removing: oldPoint, adding: nil, known: [:], strict: strict, set: set, cache: cache, in: txn)
-        }
+        try recompute(entity, by: s, removing: oldPoint, adding: nil, known: [:], strict: strict, set: set, cache: cache, in: txn)
       }
     case .indicatorObserved(let p):
       let effective = EffectiveEvent(original: recorded, event: event, effective: recorded.effective, correction: nil)
@@ -64,9 +60,7 @@ extension Projector {
       for entity in event.snapshotEntities {
         let key = Array(entity.rawValue.utf8)
         if try txn.value(for: key, in: set.entities) == nil { try txn.put(s.keyBytes, for: key, in: set.entities) }
-        try Projector.trackingTenures(of: entity, strict: strict, set: set, cache: cache, in: txn) {
-          try recompute(entity, by: s, removing: nil, adding: point, known: [s: effective], strict: strict, set: set, cache: cache, in: txn)
-        }
+        try recompute(entity, by: s, removing: nil, adding: point, known: [s: effective], strict: strict, set: set, cache: cache, in: txn)
       }
     }
   }
@@ -79,6 +73,16 @@ extension Projector {
   private func recompute(_ entity: StreamID, by s: SequenceNumber, removing: [UInt8]?, adding: [UInt8]?,
                          known: [SequenceNumber: EffectiveEvent], strict: Bool, checkingAdded: Bool = false, set: ProjectionSet, cache: StateCache,
                          in txn: borrowing LMDBWriteTransaction) throws {
+    // A seat's tenure rows follow its snapshot rows, whatever rewrote them.
+    try Projector.trackingTenures(of: entity, strict: strict, set: set, cache: cache, in: txn) {
+      try rewriteRows(entity, by: s, removing: removing, adding: adding, known: known, strict: strict, checkingAdded: checkingAdded,
+                      set: set, cache: cache, in: txn)
+    }
+  }
+
+  private func rewriteRows(_ entity: StreamID, by s: SequenceNumber, removing: [UInt8]?, adding: [UInt8]?,
+                           known: [SequenceNumber: EffectiveEvent], strict: Bool, checkingAdded: Bool, set: ProjectionSet, cache: StateCache,
+                           in txn: borrowing LMDBWriteTransaction) throws {
     let prefix = SnapshotKey.prefix(entity)
     let points = [removing, adding].compactMap { $0 }
     let start = points.min { $0.lexicographicallyPrecedes($1) }!

@@ -150,12 +150,6 @@ extension CouncilLedger {
     try log.environment.read { txn in try SigningRegistry.load(log, in: txn) }
   }
 
-  /// The signature status of `event` (for `log` and `audit`), against `registry`
-  /// (``signingRegistry()``, read once for many events).
-  public func signatureStatus(of event: RecordedEvent, registry: SigningRegistry) throws -> SignatureStatus {
-    try log.environment.read { txn in registry.status(of: event, stored: try log.storedSignature(of: event.sequence, in: txn)) }
-  }
-
   /// The signature status of each of `events` (for `log` and `audit`), against `registry`.
   public func signatureStatuses(of events: [RecordedEvent], registry: SigningRegistry) throws -> [SignatureStatus] {
     try log.environment.read { txn in
@@ -163,3 +157,39 @@ extension CouncilLedger {
     }
   }
 }
+
+/// Signature statuses for a reader going through the log in sequence order (`log`, the web
+/// view): the stored signatures are read a window of 10,000 sequence numbers at a time, in one
+/// read transaction each, not one transaction per event.
+public struct SignatureLookup {
+  let log: EventLog
+  /// Who may sign, read once (``CouncilLedger/signingRegistry()``).
+  public let registry: SigningRegistry
+  private let windowSize: UInt64
+  private var window: Range<UInt64> = 0..<0
+  private var stored: [UInt64: [UInt8]] = [:]
+
+  /// - Parameter windowSize: sequence numbers read per transaction (default 10,000).
+  public init(_ ledger: CouncilLedger, windowSize: Int = 10_000) throws {
+    self.log = ledger.log
+    self.registry = try ledger.signingRegistry()
+    self.windowSize = UInt64(max(1, windowSize))
+  }
+
+  /// `event`'s signature status (``SigningRegistry/status(of:stored:)``).
+  public mutating func status(of event: RecordedEvent) throws -> SignatureStatus {
+    let sequence = event.sequence.rawValue
+    if !window.contains(sequence) {
+      let end = sequence + windowSize
+      var found: [UInt64: [UInt8]] = [:]
+      try log.forEachStoredSignature(from: event.sequence) { s, value in
+        guard s.rawValue < end else { return false }
+        found[s.rawValue] = value
+        return true
+      }
+      (window, stored) = (sequence..<end, found)
+    }
+    return registry.status(of: event, stored: stored[sequence])
+  }
+}
+

@@ -68,6 +68,8 @@ extension Projector {
     let before = try tenures(of: entity, set: set, cache: cache, in: txn)
     try change()
     let after = try tenures(of: entity, set: set, cache: cache, in: txn)
+    // Unchanged tenures seat nobody new: nothing to check or write.
+    guard before != after else { return }
     if strict {
       // A dissolved body seats nobody: whatever changed this seat (a backdated appointment, a
       // departure retracted or moved) must leave it empty on the dissolution's date.
@@ -77,7 +79,6 @@ extension Projector {
                                               reason: "\(m.name.ja) (\(m.person)) would still sit on \"\(body)\" when it is dissolved on \(dissolved); record the departure (on or before that date) first")
       }
     }
-    guard before != after else { return }
     for tenure in before where !after.contains(tenure) { try txn.delete(TenureKey.key(body: body, person: person, tenure), in: set.tenures) }
     for tenure in after where !before.contains(tenure) { try txn.put([], for: TenureKey.key(body: body, person: person, tenure), in: set.tenures) }
   }

@@ -119,28 +119,22 @@ struct Views: Sendable {
     let page = max(1, Int(q.extra["page"] ?? "1") ?? 1)
     let (actor, type, stream) = (q.extra["actor"].flatMap { $0.isEmpty ? nil : $0 }, q.extra["type"].flatMap { $0.isEmpty ? nil : $0 },
                                  q.extra["stream"].flatMap { $0.isEmpty ? nil : $0 })
-    let through: SequenceNumber?
-    switch q.knownAt {
-    case .latest: through = nil
-    case .moment(let t): through = try ledger.log.sequence(knownAt: t) ?? SequenceNumber(0)
-    case .through(let s): through = s
-    }
+    let filter = EventFilter(actor: actor, type: type, stream: stream)
+    let through = try ledger.lastSequence(knownAt: q.knownAt)
     var rows: [[Node<HTML.BodyContext>]] = []
     var matched = 0
     let skip = (page - 1) * Views.logPageSize
     var more = false
-    let registry = try ledger.signingRegistry()
+    var signatures = try SignatureLookup(ledger)
     if through != SequenceNumber(0) {
       try ledger.log.forEachEvent(from: SequenceNumber(1), through: through) { e in
-        if let actor, e.actor != actor { return true }
-        if let type, e.type != type && !e.type.hasPrefix(type + ".") { return true }
-        if let stream, !e.streams.contains(where: { $0.rawValue == stream || (!stream.contains(":") && $0.rawValue.hasSuffix(":" + stream)) }) { return true }
+        guard filter.matches(e) else { return true }
         matched += 1
         if matched <= skip { return true }
         if rows.count == Views.logPageSize { more = true; return false }
         rows.append([.t(String(e.sequence.rawValue)), .t(q.dates.text(e.effective)), .t(e.recordedAt.description), .t(e.actor), .t(e.type),
                      .t(e.streams.map(\.rawValue).joined(separator: " ")), .t(String(e.hash.description.prefix(12))),
-                     Views.signature(try ledger.signatureStatus(of: e, registry: registry))])
+                     Views.signature(try signatures.status(of: e))])
         return true
       }
     }

@@ -93,7 +93,13 @@ private final class PrivateCluster {
 struct PostgresRestartTests {
   @Test("a PostgreSQL restart during replicate --follow loses and duplicates nothing: the run ends with 74, the next one finishes it")
   func restartDuringFollow() throws {
-    guard let cluster = PrivateCluster.start() else { return }
+    guard let cluster = PrivateCluster.start() else {
+      // Skipped only where PostgreSQL is not installed; where CI provides it, not starting is a failure.
+      if ProcessInfo.processInfo.environment["POLICY_LEDGER_TEST_POSTGRES_URL"] != nil {
+        Issue.record("PostgreSQL is expected here (POLICY_LEDGER_TEST_POSTGRES_URL is set), but a private cluster did not start")
+      }
+      return
+    }
     defer { cluster.stop(); cluster.remove() }
     let url = cluster.url
     let seed = try SeedLedger("replicate-restart")

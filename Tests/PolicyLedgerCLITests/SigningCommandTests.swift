@@ -56,8 +56,17 @@ struct SigningCommandTests {
     let statuses = rows.map { ($0["signature"] as? [String: Any])?["status"] as? String }
     #expect(statuses[..<21].allSatisfy { $0 == "unsigned" } && statuses[21...].allSatisfy { $0 == "signed" })
     #expect((rows[22]["signature"] as? [String: Any])?["key"] as? String == l.yamada)
-    let audit = try l.run(["audit", "body:csti"])
-    #expect(audit.stdout.contains("yamada+"), "\(audit)")
+    // audit: every event of the body, each with its own status (seed events unsigned, the
+    // rename signed with yamada's key).
+    let audit = try l.run(["audit", "body:csti", "--format", "json"]).rows()
+    // (the seed's 20 unsigned, everything after signed with yamada's key).
+    #expect(audit.count >= 4)
+    for row in audit {
+      let signature = row["signature"] as? [String: Any]
+      let seq = row["seq"] as? Int ?? 0
+      if seq <= 20 { #expect(signature?["status"] as? String == "unsigned", "\(row)") }
+      else { #expect(signature?["status"] as? String == "signed" && signature?["key"] as? String == l.yamada, "\(row)") }
+    }
     let verified = try l.run(["verify", "--format", "json"])
     #expect(verified.status == 0, "\(verified)")
     let signatures = try #require(try verified.object()["signatures"] as? [String: Any])

@@ -155,6 +155,12 @@ struct SigningTests {
     #expect(summary.count == 2_500)
     let report = try ledger.verifySignatures()
     #expect(report.signed == 2_500 && report.unsigned == 1 && report.isClean)
+    // Read a window at a time (as `log` does), the statuses are those of one batch read.
+    let events = try ledger.log.events(in: 1...2_501)
+    var lookup = try SignatureLookup(ledger, windowSize: 333)
+    let paged = try events.map { try lookup.status(of: $0) }
+    #expect(paged == (try ledger.signatureStatuses(of: events, registry: try ledger.signingRegistry())))
+    #expect(paged.first == .unsigned(required: nil) && paged.dropFirst().allSatisfy { if case .signed = $0 { true } else { false } })
   }
 
   @Test("keys registered and revoked in one batch take effect one event at a time, not all at once")
